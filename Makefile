@@ -1,0 +1,47 @@
+# Every routine task is a target here. `make test` is what CI runs (through .ci/run).
+CARGO  ?= cargo
+VENV   ?= .venv
+PYTHON ?= python3
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: all build release venv test unit fmt lint demo sandbox completions bench install uninstall clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace --bins
+
+release:
+	$(CARGO) build --workspace --release --bins
+
+# The sandbox's Python side (moto for IAM/STS, boto3 and awscli v1 as reference clients), pinned.
+venv: $(VENV)/.installed
+$(VENV)/.installed: tests/sandbox/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/sandbox/requirements.txt
+	touch $@
+
+test: venv build
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+demo: venv build
+	bash tests/sandbox/demo.sh
+
+# The sandbox in the foreground, for trying the tools by hand (prints the variables to export).
+sandbox: venv
+	$(CARGO) run --quiet -p e2e --bin aws-sandbox -- --scenario tests/sandbox/scenario.json --with-moto --auto-approve
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)

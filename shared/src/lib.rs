@@ -1,0 +1,1 @@
+//! The common core of the AWS companion tools.

@@ -1,0 +1,125 @@
+"""moto for the sandbox: IAM and STS on 127.0.0.1, plus control routes moto lacks.
+
+moto's own HTTP API can reset state but cannot age anything: IAM stamps every access key with
+the current time, so key-age checks could never be tested. This launcher runs moto's WSGI app
+in-process (as moto's ThreadedMotoServer does) behind a small middleware that serves
+/_sandbox/* and edits moto's in-memory models directly.
+
+  POST /_sandbox/backdate  {"user": "u", "key_index": 0 | "access_key_id": "AKIA...",
+                            "days": 200, "last_used_days": 120 | null, "service": "s3",
+                            "region": "us-east-1", "user_days": 400, "account_id": "123456789012"}
+  GET  /_sandbox/health
+Reset with moto's own POST /moto-api/reset.
+
+Usage: moto_server.py [--host 127.0.0.1] [--port 0]   (prints "PORT <n>" once listening)
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import threading
+import time
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+
+def _now():
+    # moto keeps naive UTC datetimes
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def backdate(body):
+    account = body.get("account_id", DEFAULT_ACCOUNT_ID)
+    backend = iam_backends[account]["aws"]
+    user_name = body["user"]
+    if user_name not in backend.users:
+        raise KeyError(f"no IAM user {user_name!r} in account {account}")
+    user = backend.users[user_name]
+    if "user_days" in body:
+        user.create_date = _now() - datetime.timedelta(days=float(body["user_days"]))
+    keys = user.access_keys
+    if "access_key_id" in body:
+        matches = [k for k in keys if k.access_key_id == body["access_key_id"]]
+        if not matches:
+            raise KeyError(f"user {user_name!r} has no access key {body['access_key_id']}")
+        key = matches[0]
+    else:
+        index = int(body.get("key_index", 0))
+        if index >= len(keys):
+            raise KeyError(f"user {user_name!r} has {len(keys)} access keys, no index {index}")
+        key = keys[index]
+    if "days" in body:
+        key.create_date = _now() - datetime.timedelta(days=float(body["days"]))
+    if "last_used_days" in body:
+        if body["last_used_days"] is None:
+            key.last_used = None
+        else:
+            key.last_used = AccessKeyLastUsed(
+                timestamp=_now() - datetime.timedelta(days=float(body["last_used_days"])),
+                service=body.get("service", "sts"),
+                region=body.get("region", "us-east-1"),
+            )
+    return {
+        "user": user_name,
+        "access_key_id": key.access_key_id,
+        "create_date": key.create_date.isoformat() + "Z",
+        "last_used": key.last_used.timestamp.isoformat() + "Z" if key.last_used else None,
+    }
+
+
+class Control:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_sandbox/"):
+            return self.app(environ, start_response)
+        request = Request(environ)
+        try:
+            if path == "/_sandbox/health":
+                result, status = {"ok": True, "services": ["iam", "sts"]}, 200
+            elif path == "/_sandbox/backdate" and request.method == "POST":
+                result, status = backdate(json.loads(request.get_data() or b"{}")), 200
+            else:
+                result, status = {"error": f"no control route {request.method} {path}"}, 404
+        except (KeyError, ValueError, TypeError) as e:
+            result, status = {"error": str(e)}, 400
+        return Response(json.dumps(result), status=status, mimetype="application/json")(
+            environ, start_response
+        )
+
+
+def exit_with_parent(parent):
+    # The harness may die without killing us; never outlive it.
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    app = Control(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    print(f"PORT {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+//! What every end-to-end test stands on: the emulator started in-process on a free loopback port,
+//! moto started from the project's venv, a throwaway HOME with `.aws/`, and commands for the built
+//! binaries with a clean, sandbox-pointed environment (no variable of the developer's leaks in).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::emulator::Emulator;
+use crate::emulator::faults::Faults;
+use crate::emulator::scenario::Scenario;
+use crate::emulator::state::LogEntry;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A program of the project's Python venv (`make venv` creates it).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("SANDBOX_VENV").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv"));
+    let path = venv.join("bin").join(name);
+    assert!(path.exists(), "{} is missing: run `make venv` first (or set SANDBOX_VENV)", path.display());
+    path
+}
+
+/// The emulator, serving on 127.0.0.1 from a thread of its own.
+pub struct Sandbox {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    /// Direct access to its state.
+    pub emulator: Emulator,
+}
+
+impl Sandbox {
+    /// Starts the emulator with `scenario` on a free port.
+    pub fn start(scenario: Scenario) -> Self {
+        let emulator = Emulator::new(scenario);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let emu = emulator.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+                tx.send(listener.local_addr().expect("bound")).expect("harness waits");
+                emu.serve(listener).await.expect("serve");
+            });
+        });
+        let addr = rx.recv().expect("the emulator thread reports its address");
+        Self { url: format!("http://{addr}"), emulator }
+    }
+
+    /// Starts the emulator from a JSON scenario.
+    pub fn start_json(scenario: serde_json::Value) -> Self {
+        Self::start(serde_json::from_value(scenario).expect("a valid scenario"))
+    }
+
+    /// The request log.
+    pub fn requests(&self) -> Vec<LogEntry> {
+        self.emulator.lock().log.clone()
+    }
+
+    /// How many requests of `operation` were made.
+    pub fn count(&self, operation: &str) -> usize {
+        self.emulator.lock().log.iter().filter(|e| e.operation == operation).count()
+    }
+
+    /// Clears the request log.
+    pub fn clear_requests(&self) {
+        self.emulator.lock().log.clear();
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        self.emulator.lock().faults = crate::emulator::faults::FaultState::new(faults);
+    }
+
+    /// The code of MFA device `serial`, `offset` steps from now.
+    pub fn totp(&self, serial: &str, offset: i64) -> String {
+        let st = self.emulator.lock();
+        let seed = st
+            .scenario
+            .users
+            .iter()
+            .flat_map(|u| &u.mfa_devices)
+            .find(|d| d.serial == serial)
+            .map(|d| d.seed.clone())
+            .unwrap_or_else(|| panic!("no MFA device {serial} in the scenario"));
+        let at = st.now() + offset * crate::totp::STEP_SECONDS as i64;
+        crate::totp::code_at(&seed, at as u64).expect("base32 seed")
+    }
+
+    /// Approves every pending device code and authorization.
+    pub fn approve_all(&self) -> usize {
+        let mut st = self.emulator.lock();
+        crate::emulator::oidc::decide_devices(&mut st, None, true)
+            + crate::emulator::oidc::decide_authorizations(&mut st, None, true)
+    }
+}
+
+/// moto (IAM, STS) from the venv, with the `/_sandbox/backdate` control route. Killed on drop.
+pub struct Moto {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    child: Child,
+}
+
+impl Moto {
+    /// Starts moto on a free port and waits until it listens.
+    pub fn start() -> Self {
+        let mut child = Command::new(venv_bin("python"))
+            .arg(workspace_root().join("tests/sandbox/moto_server.py"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("moto prints its port");
+        let port = line.trim().strip_prefix("PORT ").unwrap_or_else(|| panic!("moto did not start: {line:?}"));
+        Self { url: format!("http://127.0.0.1:{port}"), child }
+    }
+
+    /// `POST /_sandbox/backdate` (see tests/sandbox/moto_server.py).
+    pub fn backdate(&self, body: serde_json::Value) -> serde_json::Value {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}/_sandbox/backdate", self.url))
+            .json(&body)
+            .send()
+            .expect("moto answers");
+        let status = resp.status();
+        let value: serde_json::Value = resp.json().expect("JSON");
+        assert!(status.is_success(), "backdate failed: {value}");
+        value
+    }
+
+    /// Wipes every moto backend.
+    pub fn reset(&self) {
+        reqwest::blocking::Client::new().post(format!("{}/moto-api/reset", self.url)).send().expect("moto answers");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A throwaway HOME with `.aws/` (0700), and the environment that points everything at it.
+pub struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Home {
+    /// A new empty HOME.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join(".aws")).expect("mkdir .aws");
+        Self { dir }
+    }
+
+    /// The HOME directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `~/.aws/<name>`
+    pub fn aws(&self, name: &str) -> PathBuf {
+        self.dir.path().join(".aws").join(name)
+    }
+
+    /// Writes `~/.aws/config`.
+    pub fn config(&self, text: &str) -> &Self {
+        std::fs::write(self.aws("config"), text).expect("write config");
+        self
+    }
+
+    /// Writes `~/.aws/credentials`.
+    pub fn credentials(&self, text: &str) -> &Self {
+        std::fs::write(self.aws("credentials"), text).expect("write credentials");
+        self
+    }
+
+    /// A command with a clean environment: HOME here, no AWS_* variable of the caller, IMDS off,
+    /// one attempt per call unless a test asks for more.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("NO_COLOR", "1")
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// A command pointed at the sandbox: STS, SSO and SSO-OIDC at the emulator, IAM at moto.
+    pub fn command_with(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+        sandbox: &Sandbox,
+        moto: Option<&Moto>,
+    ) -> Command {
+        let mut cmd = self.command(program);
+        cmd.env("AWS_ENDPOINT_URL_STS", &sandbox.url)
+            .env("AWS_ENDPOINT_URL_SSO", &sandbox.url)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url);
+        if let Some(m) = moto {
+            cmd.env("AWS_ENDPOINT_URL_IAM", &m.url);
+        }
+        cmd
+    }
+}
+
+/// A built binary of the workspace (`cargo build --workspace` puts it beside the test binaries'
+/// `deps/` folder).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| if d.ends_with("deps") { d.parent() } else { Some(d) }).expect("target dir");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace` (make test does) first", path.display());
+    path
+}
+
+/// Runs a command, returning (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("the command starts");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The scenario in `tests/sandbox/scenario.json`: the accounts, users and roles every test and
+/// the demo share.
+pub fn standard_scenario() -> Scenario {
+    Scenario::from_file(&workspace_root().join("tests/sandbox/scenario.json"))
+        .expect("tests/sandbox/scenario.json is valid")
+}
+
+/// Fake credentials and names of `tests/sandbox/scenario.json`.
+pub mod fixture {
+    /// alice's access key id (account 111111111111).
+    pub const ALICE_KEY: &str = "AKIAEXAMPLEALICE0001";
+    /// alice's secret.
+    pub const ALICE_SECRET: &str = "example/alice/secret/000000000000000000000";
+    /// alice's virtual MFA device.
+    pub const ALICE_MFA: &str = "arn:aws:iam::111111111111:mfa/alice";
+    /// bob's access key id.
+    pub const BOB_KEY: &str = "AKIAEXAMPLEBOB000001";
+    /// bob's secret.
+    pub const BOB_SECRET: &str = "example/bob/secret/00000000000000000000000";
+    /// bob's virtual MFA device.
+    pub const BOB_MFA: &str = "arn:aws:iam::111111111111:mfa/bob";
+    /// The Identity Center start URL.
+    pub const START_URL: &str = "https://d-0000000000.awsapps.com/start";
+}

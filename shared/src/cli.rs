@@ -1,0 +1,49 @@
+//! Flags every binary shares, spelled the same way everywhere, and the one place errors are
+//! rendered: the message, then `hint:`, then the documented exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::error::{Error, Hint};
+use crate::output::Format;
+
+/// Global flags, flattened into each plugin's clap command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// The profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`).
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// The region to use (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Log each AWS call (operation, duration, attempts) to stderr; secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing to stderr but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Writes an error as one paragraph, a `hint:` line, and returns its exit code.
+pub fn report(tool: &str, err: &Error) -> ExitCode {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{tool}: error: {err}");
+    if let Some(h) = err.hint() {
+        let _ = writeln!(e, "hint: {h}");
+    }
+    ExitCode::from(err.exit_code())
+}
+
+/// Parses the command line; `--help`/`--version` print and exit 0, bad usage exits 2.
+pub fn parse<T: clap::Parser>(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<T, ExitCode> {
+    T::try_parse_from(args).map_err(|e| {
+        let _ = e.print();
+        ExitCode::from(if e.use_stderr() { crate::error::exit::USAGE } else { crate::error::exit::OK })
+    })
+}
+
+/// The version string of every binary: the workspace version and the git revision it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AWS_COMPANION_GIT_REV"), ")");

@@ -1,0 +1,307 @@
+//! The one place that builds AWS SDK clients: region, credentials, endpoint overrides
+//! (`AWS_ENDPOINT_URL_<SERVICE>`, the profile's `[services]` section, `AWS_ENDPOINT_URL`, the
+//! profile's `endpoint_url`, in that order; `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns them all
+//! off), retry mode and attempts (`AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`, or the profile's
+//! `retry_mode` / `max_attempts`), timeouts, and the `-v` call log.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+
+use crate::config::{AwsFiles, Profile};
+use crate::env_vars;
+use crate::error::ConfigError;
+use crate::os::Env;
+use crate::secret::Credentials;
+
+/// How clients are built for one run.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The region calls go to (None: none configured).
+    pub region: Option<String>,
+    /// Attempts per call.
+    pub max_attempts: u32,
+    /// `adaptive` retry mode (client-side rate limiting) instead of `standard`.
+    pub adaptive: bool,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Read timeout per attempt.
+    pub read_timeout: Duration,
+    endpoints: BTreeMap<String, String>,
+    global_endpoint: Option<String>,
+    /// The `-v` call log.
+    pub calls: CallLog,
+}
+
+/// Services we build clients for: (service id as in `AWS_ENDPOINT_URL_<ID>`, `[services]` key).
+pub const SERVICES: [(&str, &str); 4] = [("STS", "sts"), ("IAM", "iam"), ("SSO", "sso"), ("SSO_OIDC", "sso_oidc")];
+
+impl ClientSettings {
+    /// Settings from the environment and (when one is in use) the profile.
+    pub fn new(env: &Env, files: &AwsFiles, profile: Option<&Profile>, verbose: u8) -> Result<Self, ConfigError> {
+        let pget = |k: &str| profile.and_then(|p| p.get(k));
+        let region = env
+            .get(env_vars::AWS_REGION)
+            .or_else(|| env.get(env_vars::AWS_DEFAULT_REGION))
+            .or_else(|| pget("region"))
+            .map(str::to_string)
+            .or_else(|| {
+                let session = pget("sso_session")?;
+                files.sso_session(session).ok().flatten()?.get("sso_region").map(str::to_string)
+            });
+        let bad = |key: &str, value: &str, fix: &str| ConfigError::InvalidProfile {
+            profile: profile.map(|p| p.name.clone()).unwrap_or_else(|| "(environment)".into()),
+            path: files.config_path.clone(),
+            line: profile.and_then(|p| p.line(key)),
+            message: format!("has {key} = {value}"),
+            fix: Some(fix.into()),
+        };
+        let attempts = env.get(env_vars::AWS_MAX_ATTEMPTS).or_else(|| pget("max_attempts"));
+        let max_attempts = match attempts {
+            None => 3,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad("max_attempts", v, "use a whole number of 1 or more"))?,
+        };
+        let adaptive = match env.get(env_vars::AWS_RETRY_MODE).or_else(|| pget("retry_mode")) {
+            None | Some("standard") | Some("legacy") => false,
+            Some("adaptive") => true,
+            Some(other) => return Err(bad("retry_mode", other, "use standard, adaptive or legacy")),
+        };
+        let ignore = env.flag(env_vars::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
+            || pget("ignore_configured_endpoint_urls").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let mut endpoints = BTreeMap::new();
+        let mut global_endpoint = None;
+        if !ignore {
+            let services = match pget("services") {
+                Some(name) => files.services(name)?,
+                None => BTreeMap::new(),
+            };
+            for (id, key) in SERVICES {
+                let from_env = env.get(&format!("{}{id}", env_vars::AWS_ENDPOINT_URL_PREFIX)).map(str::to_string);
+                let from_services = services.get(key).and_then(|s| s.get("endpoint_url")).cloned();
+                if let Some(url) = from_env.or(from_services) {
+                    endpoints.insert(id.to_string(), url);
+                }
+            }
+            global_endpoint = env.get(env_vars::AWS_ENDPOINT_URL).or_else(|| pget("endpoint_url")).map(str::to_string);
+        }
+        Ok(Self {
+            region,
+            max_attempts,
+            adaptive,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(30),
+            endpoints,
+            global_endpoint,
+            calls: CallLog::new(verbose),
+        })
+    }
+
+    /// The endpoint override for a service id (`STS`, `IAM`, `SSO`, `SSO_OIDC`), if any.
+    pub fn endpoint(&self, service_id: &str) -> Option<&str> {
+        self.endpoints.get(service_id).or(self.global_endpoint.as_ref()).map(String::as_str)
+    }
+
+    /// The shared SDK configuration: region (us-east-1 when none is set: STS and IAM are
+    /// global), credentials, retries, timeouts.
+    pub fn sdk_config(&self, region: Option<&str>, creds: Option<&Credentials>) -> aws_types::SdkConfig {
+        let region = region.or(self.region.as_deref()).unwrap_or("us-east-1").to_string();
+        let retry = if self.adaptive { RetryConfig::adaptive() } else { RetryConfig::standard() }
+            .with_max_attempts(self.max_attempts);
+        let mut b = aws_types::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .retry_config(retry)
+            .timeout_config(
+                TimeoutConfig::builder().connect_timeout(self.connect_timeout).read_timeout(self.read_timeout).build(),
+            )
+            .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"));
+        if let Some(c) = creds {
+            b = b.credentials_provider(SharedCredentialsProvider::new(c.to_sdk()));
+        }
+        b.build()
+    }
+
+    /// An STS client with these credentials (None: unsigned calls only).
+    pub fn sts(&self, creds: Option<&Credentials>) -> aws_sdk_sts::Client {
+        let mut b = aws_sdk_sts::config::Builder::from(&self.sdk_config(None, creds)).interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("STS") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
+    }
+
+    /// An SSO portal client in the Identity Center region.
+    pub fn sso(&self, sso_region: &str) -> aws_sdk_sso::Client {
+        let mut b = aws_sdk_sso::config::Builder::from(&self.sdk_config(Some(sso_region), None))
+            .interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("SSO") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_sso::Client::from_conf(b.build())
+    }
+
+    /// An SSO-OIDC client in the Identity Center region.
+    pub fn ssooidc(&self, sso_region: &str) -> aws_sdk_ssooidc::Client {
+        let mut b = aws_sdk_ssooidc::config::Builder::from(&self.sdk_config(Some(sso_region), None))
+            .interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("SSO_OIDC") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_ssooidc::Client::from_conf(b.build())
+    }
+}
+
+/// Counts AWS calls per operation and, with `-v`, logs each one (operation, duration, attempts,
+/// outcome) to stderr. Never logs parameters or bodies, so no secret can reach the log.
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    verbose: u8,
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Started(Instant, u32);
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
+
+impl CallLog {
+    /// A log that prints at `verbose >= 1`.
+    pub fn new(verbose: u8) -> Self {
+        Self { verbose, counts: Arc::default() }
+    }
+
+    /// Calls made so far, by `service:Operation`.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "CallLog"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Started(Instant::now(), 0));
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(s) = cfg.load::<Started>().cloned() {
+            cfg.interceptor_state().store_put(Started(s.0, s.1 + 1));
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        ctx: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, op) =
+            cfg.load::<Metadata>().map(|m| (m.service().to_lowercase(), m.name().to_string())).unwrap_or_default();
+        let name = format!("{service}:{op}");
+        if let Ok(mut c) = self.counts.lock() {
+            *c.entry(name.clone()).or_default() += 1;
+        }
+        if self.verbose > 0 {
+            let (ms, attempts) =
+                cfg.load::<Started>().map(|s| (s.0.elapsed().as_secs_f64() * 1000.0, s.1)).unwrap_or((0.0, 0));
+            let status =
+                ctx.response().map(|r| r.status().as_u16().to_string()).unwrap_or_else(|| "no response".into());
+            let outcome = match ctx.output_or_error() {
+                Some(Ok(_)) => "ok",
+                _ => "failed",
+            };
+            eprintln!(
+                "aws: {name} {outcome} (HTTP {status}) in {ms:.1} ms, {attempts} attempt{}",
+                if attempts == 1 { "" } else { "s" }
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_precedence() {
+        let files = AwsFiles::from_text(
+            "[profile p]\nendpoint_url = http://profile\nservices = local\nmax_attempts = 5\n[services local]\niam =\n  endpoint_url = http://services-iam\n",
+            "",
+        );
+        let p = files.profile("p").unwrap();
+        let env =
+            Env::from_pairs([("AWS_ENDPOINT_URL_STS", "http://env-sts"), ("AWS_ENDPOINT_URL", "http://env-global")]);
+        let s = ClientSettings::new(&env, &files, Some(&p), 0).unwrap();
+        assert_eq!(s.endpoint("STS"), Some("http://env-sts"));
+        assert_eq!(s.endpoint("IAM"), Some("http://services-iam"));
+        assert_eq!(s.endpoint("SSO"), Some("http://env-global"));
+        assert_eq!(s.max_attempts, 5);
+        let s = ClientSettings::new(&Env::default(), &files, Some(&p), 0).unwrap();
+        assert_eq!(s.endpoint("SSO"), Some("http://profile"));
+        let off =
+            Env::from_pairs([("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"), ("AWS_ENDPOINT_URL_STS", "http://x")]);
+        assert_eq!(ClientSettings::new(&off, &files, Some(&p), 0).unwrap().endpoint("STS"), None);
+    }
+
+    #[test]
+    fn region_and_retry_settings() {
+        let files = AwsFiles::from_text(
+            "[profile p]\nregion = eu-west-1\nretry_mode = sideways\n[profile s]\nsso_session = c\n[sso-session c]\nsso_region = ap-south-1\n",
+            "",
+        );
+        let p = files.profile("p").unwrap();
+        let e = ClientSettings::new(&Env::default(), &files, Some(&p), 0).unwrap_err();
+        assert!(e.to_string().contains("retry_mode = sideways"), "{e}");
+        let env = Env::from_pairs([("AWS_RETRY_MODE", "adaptive"), ("AWS_MAX_ATTEMPTS", "1")]);
+        let s = ClientSettings::new(&env, &files, Some(&p), 0).unwrap();
+        assert_eq!((s.region.as_deref(), s.adaptive, s.max_attempts), (Some("eu-west-1"), true, 1));
+        let env = Env::from_pairs([("AWS_DEFAULT_REGION", "us-west-1"), ("AWS_RETRY_MODE", "standard")]);
+        assert_eq!(ClientSettings::new(&env, &files, Some(&p), 0).unwrap().region.as_deref(), Some("us-west-1"));
+        let env = Env::from_pairs([
+            ("AWS_REGION", "us-west-2"),
+            ("AWS_DEFAULT_REGION", "us-west-1"),
+            ("AWS_RETRY_MODE", "standard"),
+        ]);
+        assert_eq!(ClientSettings::new(&env, &files, Some(&p), 0).unwrap().region.as_deref(), Some("us-west-2"));
+        let s = files.profile("s").unwrap();
+        assert_eq!(
+            ClientSettings::new(&Env::default(), &files, Some(&s), 0).unwrap().region.as_deref(),
+            Some("ap-south-1")
+        );
+        assert!(ClientSettings::new(&Env::from_pairs([("AWS_MAX_ATTEMPTS", "zero")]), &files, None, 0).is_err());
+    }
+}

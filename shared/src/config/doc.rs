@@ -1,0 +1,441 @@
+//! A lossless, line-based document of an AWS INI file (`~/.aws/config`, `~/.aws/credentials`).
+//!
+//! Every line keeps its raw text, terminator included, so printing the document gives back the
+//! input byte for byte: comments (`#`, `;`), blank lines, CRLF, indentation, nested `s3 =` blocks,
+//! unknown keys and malformed lines. Each line is also classified exactly as the AWS CLI's parser
+//! (Python's `configparser.RawConfigParser`, as used by botocore) classifies it: full-line comments
+//! only (no inline comments), `=` or `:` as delimiter, option names lower-cased, continuation
+//! lines indented deeper than their option, section names taken from `[...]`.
+//!
+//! Written by hand because no INI crate keeps comments and nested blocks and also classifies lines
+//! the way botocore does (rust-ini and configparser drop comments and flatten `s3 =` blocks;
+//! ini-roundtrip keeps bytes but not botocore's continuation rules); see build-notes.md.
+//!
+//! Edits touch only the lines they change.
+
+use std::ops::Range;
+
+/// What a line is, to the AWS CLI's parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
+    /// Empty or whitespace only.
+    Blank,
+    /// A full-line comment (`#` or `;` after optional whitespace).
+    Comment,
+    /// `[name]` (anything after the last `]` is ignored, as botocore does).
+    Section {
+        /// The text between `[` and the last `]`.
+        name: String,
+    },
+    /// `key = value` or `key: value`.
+    Property {
+        /// The option name, lower-cased.
+        key: String,
+        /// The value on this line, trimmed.
+        value: String,
+    },
+    /// An indented line continuing the property above (nested `s3 =` blocks are made of these).
+    Continuation {
+        /// The line, trimmed.
+        text: String,
+    },
+    /// A line the AWS CLI rejects.
+    Malformed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One line: its raw text (with its terminator) and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    raw: String,
+    kind: LineKind,
+}
+
+impl Line {
+    /// The raw text, terminator included.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+    /// The classification.
+    pub fn kind(&self) -> &LineKind {
+        &self.kind
+    }
+}
+
+/// A parsed INI file that prints back to its input byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Document {
+    lines: Vec<Line>,
+}
+
+/// A section's place in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionRef {
+    /// The section name (`profile x`, `default`, `sso-session s`).
+    pub name: String,
+    /// Index of the header line.
+    pub header: usize,
+    /// The lines after the header, up to the next header or the end.
+    pub body: Range<usize>,
+}
+
+/// Python's `str.strip()` on the characters botocore meets in config files.
+fn py_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace())
+}
+
+/// Splits text into lines that keep their terminators (`\n`, `\r\n`); the last line may have none.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            out.push(&text[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+fn content_of(raw: &str) -> &str {
+    let s = raw.strip_suffix('\n').unwrap_or(raw);
+    s.strip_suffix('\r').unwrap_or(s)
+}
+
+impl Document {
+    /// Parses text. Never fails: lines the AWS CLI would reject are kept as [`LineKind::Malformed`].
+    pub fn parse(text: &str) -> Self {
+        let mut lines = Vec::new();
+        // configparser's state: are we in a section, after an option, and at which indent.
+        let mut in_section = false;
+        let mut after_option = false;
+        let mut indent_level = 0usize;
+        for raw in split_lines(text) {
+            let content = content_of(raw);
+            let value = py_strip(content);
+            let kind = if value.starts_with('#') || value.starts_with(';') {
+                LineKind::Comment
+            } else if value.is_empty() {
+                LineKind::Blank
+            } else {
+                let indent = content.chars().take_while(|c| c.is_whitespace()).count();
+                if in_section && after_option && indent > indent_level {
+                    LineKind::Continuation { text: value.to_string() }
+                } else {
+                    indent_level = indent;
+                    if let Some(name) = section_name(value) {
+                        in_section = true;
+                        after_option = false;
+                        LineKind::Section { name: name.to_string() }
+                    } else if !in_section {
+                        LineKind::Malformed { reason: "a setting before any [section] header".into() }
+                    } else if let Some((key, val)) = split_option(value) {
+                        if key.is_empty() {
+                            LineKind::Malformed { reason: "a line with `=` but no key".into() }
+                        } else {
+                            after_option = true;
+                            LineKind::Property { key: key.to_lowercase(), value: val.to_string() }
+                        }
+                    } else {
+                        LineKind::Malformed { reason: "not `key = value`, a [section] header or a comment".into() }
+                    }
+                }
+            };
+            lines.push(Line { raw: raw.to_string(), kind });
+        }
+        Self { lines }
+    }
+
+    /// The lines.
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// The text, byte for byte as parsed plus any edits.
+    pub fn render(&self) -> String {
+        self.lines.iter().map(|l| l.raw.as_str()).collect()
+    }
+
+    /// The line terminator the file uses (CRLF if its first terminated line does).
+    pub fn newline(&self) -> &'static str {
+        match self.lines.iter().find(|l| l.raw.ends_with('\n')) {
+            Some(l) if l.raw.ends_with("\r\n") => "\r\n",
+            _ => "\n",
+        }
+    }
+
+    /// Every section, in file order (duplicates included).
+    pub fn sections(&self) -> Vec<SectionRef> {
+        let headers: Vec<(usize, String)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match &l.kind {
+                LineKind::Section { name } => Some((i, name.clone())),
+                _ => None,
+            })
+            .collect();
+        headers
+            .iter()
+            .enumerate()
+            .map(|(n, (i, name))| {
+                let end = headers.get(n + 1).map(|(j, _)| *j).unwrap_or(self.lines.len());
+                SectionRef { name: name.clone(), header: *i, body: i + 1..end }
+            })
+            .collect()
+    }
+
+    /// The last section of this name (the one the AWS CLI would fail on if duplicated).
+    pub fn section(&self, name: &str) -> Option<SectionRef> {
+        self.sections().into_iter().rev().find(|s| s.name == name)
+    }
+
+    /// The properties of a section body: (key, full value, line index). A value continued on
+    /// indented lines is joined with `\n` (a nested block's value starts with `\n`).
+    pub fn properties(&self, body: Range<usize>) -> Vec<(String, String, usize)> {
+        let mut out: Vec<(String, String, usize)> = Vec::new();
+        for i in body {
+            match &self.lines[i].kind {
+                LineKind::Property { key, value } => out.push((key.clone(), value.clone(), i)),
+                LineKind::Continuation { text } => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push('\n');
+                        last.1.push_str(text);
+                    }
+                }
+                // configparser keeps blank lines inside a value (trailing ones are trimmed below).
+                LineKind::Blank => {
+                    if let Some(last) = out.last_mut() {
+                        last.1.push('\n');
+                    }
+                }
+                _ => {}
+            }
+        }
+        for p in &mut out {
+            p.1 = p.1.trim_end().to_string();
+        }
+        out
+    }
+
+    /// The value of `key` in the last section called `section`.
+    pub fn get(&self, section: &str, key: &str) -> Option<String> {
+        let s = self.section(section)?;
+        self.properties(s.body).into_iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v)
+    }
+
+    /// The lines of a property: its line and its continuation lines.
+    fn property_span(&self, at: usize) -> Range<usize> {
+        let mut end = at + 1;
+        while end < self.lines.len() && matches!(self.lines[end].kind, LineKind::Continuation { .. }) {
+            end += 1;
+        }
+        at..end
+    }
+
+    /// Where new properties of a section go: after its last property or continuation line.
+    fn insertion_point(&self, s: &SectionRef) -> usize {
+        let mut at = s.header + 1;
+        for i in s.body.clone() {
+            if matches!(self.lines[i].kind, LineKind::Property { .. } | LineKind::Continuation { .. }) {
+                at = i + 1;
+            }
+        }
+        at
+    }
+
+    fn make_line(&self, text: &str) -> Line {
+        let raw = format!("{text}{}", self.newline());
+        // Classified inside a section, where a new line always lands.
+        let kind = Document::parse(&format!("[s]\n{raw}")).lines.pop().map(|l| l.kind).unwrap_or(LineKind::Blank);
+        Line { raw, kind }
+    }
+
+    /// Makes sure the last line ends with a terminator before appending.
+    fn terminate_last_line(&mut self) {
+        let nl = self.newline();
+        if let Some(last) = self.lines.last_mut()
+            && !last.raw.ends_with('\n')
+        {
+            last.raw.push_str(nl);
+        }
+    }
+
+    /// Sets `key = value` in the last section `section`, creating the section at the end of the
+    /// file if needed. An existing key keeps its line (and position); only its value changes.
+    pub fn set(&mut self, section: &str, key: &str, value: &str) {
+        let Some(s) = self.section(section) else {
+            self.append_section(section, &[(key, value)]);
+            return;
+        };
+        let existing = self.properties(s.body.clone()).into_iter().find(|(k, _, _)| k == key);
+        match existing {
+            Some((_, old, at)) if old == value => {
+                let _ = at;
+            }
+            Some((_, _, at)) => {
+                let span = self.property_span(at);
+                let raw = &self.lines[at].raw;
+                let content = content_of(raw);
+                let indent: String = content.chars().take_while(|c| c.is_whitespace()).collect();
+                let delim = content.find(['=', ':']).unwrap_or(content.len());
+                let key_text = content[..delim].trim_end().to_string();
+                let delim_char = content[delim..].chars().next().unwrap_or('=');
+                let terminator = &raw[content.len()..];
+                let text = format!("{key_text} {delim_char} {value}");
+                let text = if text.starts_with(&indent) { text } else { format!("{indent}{text}") };
+                let line = Line {
+                    raw: format!("{text}{}", if terminator.is_empty() { "" } else { terminator }),
+                    kind: LineKind::Property { key: key.to_string(), value: value.to_string() },
+                };
+                self.lines.splice(span, [line]);
+            }
+            None => {
+                let at = self.insertion_point(&s);
+                if at == self.lines.len() {
+                    self.terminate_last_line();
+                }
+                let line = self.make_line(&format!("{key} = {value}"));
+                self.lines.insert(at, line);
+            }
+        }
+    }
+
+    /// Removes `key` (and its continuation lines) from the last section `section`.
+    pub fn remove_key(&mut self, section: &str, key: &str) -> bool {
+        let Some(s) = self.section(section) else { return false };
+        let Some((_, _, at)) = self.properties(s.body).into_iter().find(|(k, _, _)| k == key) else {
+            return false;
+        };
+        let span = self.property_span(at);
+        self.lines.drain(span);
+        true
+    }
+
+    /// Appends a section with properties at the end, separated by a blank line.
+    pub fn append_section(&mut self, section: &str, props: &[(&str, &str)]) {
+        self.terminate_last_line();
+        if self.lines.last().is_some_and(|l| l.kind != LineKind::Blank) {
+            let blank = self.make_line("");
+            self.lines.push(blank);
+        }
+        let header = self.make_line(&format!("[{section}]"));
+        self.lines.push(header);
+        for (k, v) in props {
+            let line = self.make_line(&format!("{k} = {v}"));
+            self.lines.push(line);
+        }
+    }
+
+    /// The lines between a line that is exactly `begin` and the next line that is exactly `end`
+    /// (markers included), trimmed of whitespace when compared.
+    pub fn block(&self, begin: &str, end: &str) -> Option<Range<usize>> {
+        let start = self.lines.iter().position(|l| py_strip(content_of(&l.raw)) == begin)?;
+        let stop = self.lines[start..].iter().position(|l| py_strip(content_of(&l.raw)) == end)? + start;
+        Some(start..stop + 1)
+    }
+
+    /// Replaces the lines of `range` with `text` (parsed in context afterwards).
+    pub fn replace_lines(&mut self, range: Range<usize>, text: &str) {
+        let mut raw: String = self.lines[..range.start].iter().map(|l| l.raw.as_str()).collect();
+        raw.push_str(text);
+        raw.extend(self.lines[range.end..].iter().map(|l| l.raw.as_str()));
+        *self = Document::parse(&raw);
+    }
+}
+
+/// `[name]` → `name`, as configparser's `\[(?P<header>.+)\]` matches the stripped line: the name
+/// runs to the *last* `]`, and anything after it is ignored.
+fn section_name(stripped: &str) -> Option<&str> {
+    let rest = stripped.strip_prefix('[')?;
+    let end = rest.rfind(']')?;
+    let name = &rest[..end];
+    (!name.is_empty()).then_some(name)
+}
+
+/// configparser's `(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$`: the first `=` or `:`.
+fn split_option(stripped: &str) -> Option<(&str, &str)> {
+    let at = stripped.find(['=', ':'])?;
+    Some((py_strip(&stripped[..at]), py_strip(&stripped[at + 1..])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<LineKind> {
+        Document::parse(text).lines.into_iter().map(|l| l.kind).collect()
+    }
+
+    #[test]
+    fn classifies_like_configparser() {
+        let text = "# c\n[default]\nregion = us-east-1\nS3 =\n  max_concurrent_requests = 10\n\n  addressing_style = path\n; x\n[profile a] # trailing\nrole_arn: arn:aws:iam::1:role/r\nbogus line\n  [profile not-a-section]\n=novalue\n";
+        let k = kinds(text);
+        assert_eq!(k[0], LineKind::Comment);
+        assert_eq!(k[1], LineKind::Section { name: "default".into() });
+        assert_eq!(k[2], LineKind::Property { key: "region".into(), value: "us-east-1".into() });
+        assert_eq!(k[3], LineKind::Property { key: "s3".into(), value: "".into() });
+        assert!(matches!(k[4], LineKind::Continuation { .. }));
+        assert_eq!(k[5], LineKind::Blank);
+        assert!(matches!(k[6], LineKind::Continuation { .. }), "blank lines do not end a value");
+        assert_eq!(k[8], LineKind::Section { name: "profile a".into() });
+        assert_eq!(k[9], LineKind::Property { key: "role_arn".into(), value: "arn:aws:iam::1:role/r".into() });
+        assert!(matches!(k[10], LineKind::Malformed { .. }));
+        assert!(matches!(k[11], LineKind::Continuation { .. }), "an indented header after an option continues it");
+        assert!(matches!(k[12], LineKind::Malformed { .. }));
+        let doc = Document::parse(text);
+        assert_eq!(doc.get("default", "s3").unwrap(), "\nmax_concurrent_requests = 10\n\naddressing_style = path");
+        assert_eq!(doc.render(), text);
+    }
+
+    #[test]
+    fn no_inline_comments_and_first_delimiter() {
+        let doc = Document::parse("[p]\nregion = us-east-1 # eu\nurl=http://x:1/a=b\n");
+        assert_eq!(doc.get("p", "region").unwrap(), "us-east-1 # eu");
+        assert_eq!(doc.get("p", "url").unwrap(), "http://x:1/a=b");
+    }
+
+    #[test]
+    fn settings_before_any_section_are_malformed() {
+        assert!(matches!(kinds("region = x\n[default]\n")[0], LineKind::Malformed { .. }));
+    }
+
+    #[test]
+    fn set_keeps_everything_else() {
+        let text = "# top\r\n[profile a]\r\nregion = us-east-1  \r\n# keep\r\n\r\n[profile b]\r\nx=1";
+        let mut doc = Document::parse(text);
+        doc.set("profile a", "region", "eu-west-1");
+        doc.set("profile a", "output", "json");
+        doc.set("profile b", "y", "2");
+        doc.set("profile c", "z", "3");
+        assert_eq!(
+            doc.render(),
+            "# top\r\n[profile a]\r\nregion = eu-west-1\r\noutput = json\r\n# keep\r\n\r\n[profile b]\r\nx=1\r\ny = 2\r\n\r\n[profile c]\r\nz = 3\r\n"
+        );
+        assert!(doc.remove_key("profile a", "output"));
+        assert!(!doc.remove_key("profile a", "output"));
+        assert_eq!(doc.get("profile c", "z").as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn set_replaces_a_nested_block_whole() {
+        let mut doc = Document::parse("[default]\ns3 =\n  a = 1\n  b = 2\nregion = x\n");
+        doc.set("default", "s3", "v");
+        assert_eq!(doc.render(), "[default]\ns3 = v\nregion = x\n");
+    }
+
+    #[test]
+    fn blocks_between_markers() {
+        let mut doc = Document::parse("[a]\nx = 1\n# BEGIN gen\n[profile g]\ny = 2\n# END gen\n# after\n");
+        let r = doc.block("# BEGIN gen", "# END gen").unwrap();
+        assert_eq!(r, 2..6);
+        doc.replace_lines(r, "# BEGIN gen\n[profile h]\nz = 3\n# END gen\n");
+        assert_eq!(doc.render(), "[a]\nx = 1\n# BEGIN gen\n[profile h]\nz = 3\n# END gen\n# after\n");
+        assert_eq!(doc.get("profile h", "z").as_deref(), Some("3"));
+    }
+}

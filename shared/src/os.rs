@@ -1,0 +1,149 @@
+//! The process environment and the clock, injected so that resolution, cache expiry and token
+//! refresh are testable without touching the real environment or sleeping. The file system is
+//! not abstracted: tests use real temporary directories, which also exercises permissions,
+//! renames and locks for real.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+/// A snapshot of environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    /// The real process environment (variables that are not UTF-8 are skipped).
+    pub fn from_process() -> Self {
+        Self {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    /// An environment made of these pairs (tests).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    /// A variable's value; empty values count as unset, as in the AWS CLI.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Whether a boolean-ish variable is on (`1`, `true`, `yes`, any case).
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+    }
+
+    /// Sets a variable (tests and callers that layer overrides).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.into(), value.into());
+    }
+
+    /// Removes a variable.
+    pub fn remove(&mut self, name: &str) {
+        self.vars.remove(name);
+    }
+
+    /// The home directory: `HOME` (or `USERPROFILE` on Windows).
+    pub fn home(&self) -> Option<PathBuf> {
+        self.get("HOME").or_else(|| self.get("USERPROFILE")).map(PathBuf::from)
+    }
+
+    /// Expands a leading `~` and `$VAR` / `${VAR}` as the AWS CLI does for file paths.
+    pub fn expand_path(&self, path: &str) -> PathBuf {
+        let mut out = String::new();
+        let mut rest = path;
+        if let Some(after) = rest.strip_prefix('~')
+            && (after.is_empty() || after.starts_with('/'))
+            && let Some(home) = self.home()
+        {
+            out.push_str(&home.to_string_lossy());
+            rest = after;
+        }
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '$' {
+                out.push(c);
+                continue;
+            }
+            let tail = &rest[i + 1..];
+            let (name, skip) = if let Some(inner) = tail.strip_prefix('{') {
+                match inner.find('}') {
+                    Some(end) => (&inner[..end], end + 2),
+                    None => ("", 0),
+                }
+            } else {
+                let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tail.len());
+                (&tail[..end], end)
+            };
+            match (name.is_empty(), self.vars.get(name)) {
+                (false, Some(v)) => {
+                    out.push_str(v);
+                    for _ in 0..tail[..skip].chars().count() {
+                        chars.next();
+                    }
+                }
+                _ => out.push('$'),
+            }
+        }
+        PathBuf::from(out)
+    }
+
+    /// The variables as `OsString` pairs (for child processes).
+    pub fn pairs(&self) -> impl Iterator<Item = (OsString, OsString)> + '_ {
+        self.vars.iter().map(|(k, v)| (OsString::from(k), OsString::from(v)))
+    }
+}
+
+/// Where time comes from.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now, UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock stopped at one instant (tests).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_path_like_the_aws_cli() {
+        let env = Env::from_pairs([("HOME", "/home/u"), ("X", "xx")]);
+        assert_eq!(env.expand_path("~/.aws/config"), PathBuf::from("/home/u/.aws/config"));
+        assert_eq!(env.expand_path("$HOME/a/${X}/b"), PathBuf::from("/home/u/a/xx/b"));
+        assert_eq!(env.expand_path("/a/$UNSET/b"), PathBuf::from("/a/$UNSET/b"));
+        assert_eq!(env.expand_path("~user/x"), PathBuf::from("~user/x"));
+    }
+
+    #[test]
+    fn empty_is_unset_and_flags() {
+        let env = Env::from_pairs([("A", ""), ("B", "TRUE"), ("C", "0")]);
+        assert_eq!(env.get("A"), None);
+        assert!(env.flag("B") && !env.flag("C") && !env.flag("A"));
+    }
+}

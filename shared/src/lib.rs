@@ -5,6 +5,7 @@
 //! Modules import only modules listed before them, so any one could become its own crate.
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod client;

@@ -220,9 +220,8 @@ impl Home {
         cmd.env("AWS_ENDPOINT_URL_STS", &sandbox.url)
             .env("AWS_ENDPOINT_URL_SSO", &sandbox.url)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url);
-        if let Some(m) = moto {
-            cmd.env("AWS_ENDPOINT_URL_IAM", &m.url);
-        }
+        // IAM goes to moto, or to the emulator (which refuses it) so nothing ever leaves the machine.
+        cmd.env("AWS_ENDPOINT_URL_IAM", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
         cmd
     }
 }
@@ -270,4 +269,54 @@ pub mod fixture {
     pub const BOB_MFA: &str = "arn:aws:iam::111111111111:mfa/bob";
     /// The Identity Center start URL.
     pub const START_URL: &str = "https://d-0000000000.awsapps.com/start";
+}
+
+impl Sandbox {
+    /// An SSO access token the portal accepts for `ttl_seconds`.
+    pub fn issue_token(&self, ttl_seconds: i64) -> String {
+        let mut st = self.emulator.lock();
+        let token = format!("aoa{}", crate::emulator::state::random_token(40));
+        let expires = st.now() + ttl_seconds;
+        st.access_tokens.insert(token.clone(), crate::emulator::state::Token { client_id: "harness".into(), expires });
+        token
+    }
+
+    /// A registered OIDC client with a refresh token: (client id, client secret, refresh token).
+    pub fn refreshable_client(&self) -> (String, String, String) {
+        let mut st = self.emulator.lock();
+        let id = crate::emulator::state::random_token(22);
+        let secret = crate::emulator::state::random_token(60);
+        let refresh = format!("aor{}", crate::emulator::state::random_token(40));
+        let expires = st.now() + 86_400;
+        st.clients.insert(
+            id.clone(),
+            crate::emulator::state::Client {
+                secret: secret.clone(),
+                scopes: vec!["sso:account:access".into()],
+                grant_types: vec![],
+                redirect_uris: vec![],
+                expires,
+            },
+        );
+        st.refresh_tokens.insert(refresh.clone(), id.clone());
+        (id, secret, refresh)
+    }
+}
+
+/// Every file under `dir` with its mode (unix permission bits).
+pub fn files_with_modes(dir: &Path) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let mode = std::fs::symlink_metadata(&p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            if p.is_dir() {
+                out.extend(files_with_modes(&p));
+            } else {
+                out.push((p, mode));
+            }
+        }
+    }
+    out
 }

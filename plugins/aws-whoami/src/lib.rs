@@ -1,32 +1,412 @@
-//! `aws-whoami`: Who am I, in which account, through which profile and credential source, until when.
-//!
-//! Skeleton: the command line parses; the tool itself lands with its own issue.
+//! `aws-whoami`: who am I, in which account, through which profile and credential source, until
+//! when. GetCallerIdentity and ListAccountAliases run in parallel; `--all-profiles` checks every
+//! profile concurrently and never prompts.
+
+mod identity;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use serde::Serialize;
+use shared::app::App;
+use shared::cli::GlobalArgs;
+use shared::client::ClientSettings;
+use shared::credentials::{self, Resolved, Selection};
+use shared::env_vars;
+use shared::error::{Error, exit};
+use shared::output::{self, Format};
+
+pub use identity::{Identity, parse_arn};
 
 /// Who am I, in which account, through which profile and credential source, until when.
 #[derive(Debug, Parser)]
-#[command(name = "aws-whoami", version, about)]
-pub struct Cli {}
+#[command(name = "aws-whoami", version = shared::cli::VERSION, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    /// Skip the account alias lookup (also AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS=true).
+    #[arg(long)]
+    no_alias: bool,
+    /// Check every profile of the config concurrently, one row each; never prompts.
+    #[arg(long, conflicts_with = "profile")]
+    all_profiles: bool,
+    /// How many profiles to check at once with --all-profiles.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+}
 
-/// The clap command (for completions and man pages).
+/// The clap command (completions, man page).
 pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Runs the tool with `args` and returns its exit code.
+/// Runs aws-whoami with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match Cli::try_parse_from(args) {
-        Ok(_) => {
-            eprintln!("error: aws-whoami is not implemented yet");
-            ExitCode::from(2)
-        }
+    let cli: Cli = match shared::cli::parse(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
         Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+            return shared::cli::report("aws-whoami", &Error::Io { context: "starting the runtime".into(), source: e });
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => shared::cli::report("aws-whoami", &e),
+    }
+}
+
+/// Whether to look up aliases for this identity: `--no-alias`, or AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS
+/// as `true`/`1`, or a comma list matched (as the Python aws-whoami does) against the account
+/// number's start or end, the principal name or ARN, or the role session name.
+enum AliasPolicy {
+    Always,
+    Never,
+    UnlessMatches(Vec<String>),
+}
+
+fn alias_policy(cli: &Cli, app: &App) -> AliasPolicy {
+    if cli.no_alias {
+        return AliasPolicy::Never;
+    }
+    match app.env.get(env_vars::AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS) {
+        None => AliasPolicy::Always,
+        Some(v) if matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes") => AliasPolicy::Never,
+        Some(v) if matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no") => AliasPolicy::Always,
+        Some(v) => {
+            AliasPolicy::UnlessMatches(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
         }
     }
+}
+
+fn matches_any(list: &[String], id: &Identity) -> bool {
+    list.iter().any(|m| {
+        id.account.starts_with(m.as_str())
+            || id.account.ends_with(m.as_str())
+            || id.name.as_deref() == Some(m)
+            || id.arn == *m
+            || id.role_session_name.as_deref() == Some(m)
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let app = App::new(&cli.global)?;
+    let format = Format::resolve(cli.global.output);
+    if cli.all_profiles {
+        return all_profiles(&cli, &app, format).await;
+    }
+    let policy = alias_policy(&cli, &app);
+    let ctx = app.context(&app.settings, None);
+    let resolved = credentials::resolve(&ctx, &app.selection).await?;
+    let id = whoami(&app.settings, &resolved, &policy).await?;
+    let report = Report::new(id, &resolved, app.settings.region.clone());
+    match format {
+        Format::Json => output::print_json(&report),
+        Format::Text => output::print_text(&output::text_line(&report.text_values())),
+        Format::Table => output::print_text(&output::kv_table(&report.table_rows(time::OffsetDateTime::now_utc()))),
+    }
+    .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// GetCallerIdentity, with ListAccountAliases in parallel when the policy allows it up front.
+async fn whoami(settings: &ClientSettings, resolved: &Resolved, policy: &AliasPolicy) -> Result<Identity, Error> {
+    let sts = settings.sts(Some(&resolved.credentials));
+    let gci = async {
+        sts.get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", resolved.arn.as_deref(), fix_for(resolved), e))
+    };
+    let (out, aliases) = match policy {
+        AliasPolicy::Never => (gci.await?, None),
+        AliasPolicy::Always => {
+            let (out, aliases) = tokio::join!(gci, account_aliases(settings, resolved));
+            (out?, Some(aliases))
+        }
+        AliasPolicy::UnlessMatches(_) => (gci.await?, None),
+    };
+    let mut id =
+        parse_arn(out.arn().unwrap_or_default(), out.user_id().unwrap_or_default(), out.account().unwrap_or_default());
+    id.aliases = match (policy, aliases) {
+        (_, Some(a)) => a,
+        (AliasPolicy::UnlessMatches(list), None) if !matches_any(list, &id) => {
+            account_aliases(settings, resolved).await
+        }
+        _ => Vec::new(),
+    };
+    Ok(id)
+}
+
+/// What fixes rejected credentials of this source.
+fn fix_for(r: &Resolved) -> Option<String> {
+    Some(match (&r.source, &r.profile) {
+        (credentials::Source::Env, _) => "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN".into(),
+        (credentials::Source::SharedCredentials, Some(p)) => format!("aws configure --profile {p}"),
+        (credentials::Source::AssumeRole, Some(p)) => format!("aws-assume {p} --refresh"),
+        (credentials::Source::Sso, Some(p)) => format!("aws sso login --profile {p}"),
+        _ => return None,
+    })
+}
+
+/// ListAccountAliases; AccessDenied means "no alias" and any other failure is a warning.
+async fn account_aliases(settings: &ClientSettings, resolved: &Resolved) -> Vec<String> {
+    let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&resolved.credentials)))
+        .interceptor(settings.calls.clone());
+    if let Some(url) = settings.endpoint("IAM") {
+        b = b.endpoint_url(url);
+    }
+    let iam = aws_sdk_iam::Client::from_conf(b.build());
+    let mut aliases = Vec::new();
+    let mut pages = iam.list_account_aliases().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(p) => aliases.extend(p.account_aliases().iter().cloned()),
+            Err(e) => {
+                let code = e
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_iam::error::ProvideErrorMetadata::code(s))
+                    .unwrap_or_default()
+                    .to_string();
+                if !code.starts_with("AccessDenied") {
+                    eprintln!(
+                        "aws-whoami: warning: could not list account aliases: {}",
+                        credentials::sdk_error("iam:ListAccountAliases", None, None, e)
+                    );
+                }
+                break;
+            }
+        }
+    }
+    aliases
+}
+
+/// The JSON document (keys compatible with the Python aws-whoami where they overlap).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Report {
+    account: String,
+    account_aliases: Vec<String>,
+    arn: String,
+    user_id: String,
+    #[serde(rename = "Type")]
+    kind: String,
+    name: Option<String>,
+    role_session_name: Option<String>,
+    #[serde(rename = "SSOPermissionSet")]
+    sso_permission_set: Option<String>,
+    region: Option<String>,
+    profile: Option<String>,
+    credential_source: &'static str,
+    expiration: Option<String>,
+}
+
+impl Report {
+    fn new(id: Identity, resolved: &Resolved, region: Option<String>) -> Self {
+        Self {
+            account: id.account,
+            account_aliases: id.aliases,
+            arn: id.arn,
+            user_id: id.user_id,
+            kind: id.kind.to_string(),
+            name: id.name,
+            role_session_name: id.role_session_name,
+            sso_permission_set: id.sso_permission_set,
+            region,
+            profile: resolved.profile.clone(),
+            credential_source: resolved.source.as_str(),
+            expiration: resolved.credentials.expiration.map(shared::cache::format_z),
+        }
+    }
+
+    fn text_values(&self) -> Vec<String> {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            self.account.clone(),
+            self.account_aliases.join(","),
+            self.arn.clone(),
+            self.user_id.clone(),
+            self.kind.clone(),
+            o(&self.name),
+            o(&self.role_session_name),
+            o(&self.sso_permission_set),
+            o(&self.region),
+            o(&self.profile),
+            self.credential_source.to_string(),
+            o(&self.expiration),
+        ]
+    }
+
+    fn table_rows(&self, now: time::OffsetDateTime) -> Vec<(String, String)> {
+        let mut rows = vec![("Account".to_string(), self.account.clone())];
+        for a in &self.account_aliases {
+            rows.push(("Alias".into(), a.clone()));
+        }
+        let type_label = match (&self.sso_permission_set, self.kind.as_str()) {
+            (Some(_), _) => "AWS SSO".to_string(),
+            (None, k) => k.to_string(),
+        };
+        rows.push((
+            "Identity".into(),
+            format!(
+                "{type_label}: {}",
+                self.sso_permission_set.clone().or_else(|| self.name.clone()).unwrap_or_default()
+            ),
+        ));
+        if let Some(s) = &self.role_session_name {
+            rows.push(("RoleSessionName".into(), s.clone()));
+        }
+        rows.push(("Arn".into(), self.arn.clone()));
+        rows.push(("UserId".into(), self.user_id.clone()));
+        rows.push(("Region".into(), self.region.clone().unwrap_or_else(|| "(none)".into())));
+        rows.push(("Profile".into(), self.profile.clone().unwrap_or_else(|| "(none)".into())));
+        rows.push(("Source".into(), self.credential_source.to_string()));
+        if let Some(e) = &self.expiration {
+            let left = shared::cache::parse_timestamp(e).map(|t| t - now).map(human_duration).unwrap_or_default();
+            rows.push(("Expires".into(), format!("{e} ({left})")));
+        }
+        rows
+    }
+}
+
+/// `in 1h 5m`, `expired 3m ago`.
+pub fn human_duration(d: time::Duration) -> String {
+    let secs = d.whole_seconds();
+    let a = secs.unsigned_abs();
+    let text = if a >= 3600 {
+        format!("{}h {}m", a / 3600, (a % 3600) / 60)
+    } else if a >= 60 {
+        format!("{}m", a / 60)
+    } else {
+        format!("{a}s")
+    };
+    if secs >= 0 { format!("in {text}") } else { format!("expired {text} ago") }
+}
+
+/// One row of `--all-profiles`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProfileRow {
+    profile: String,
+    ok: bool,
+    account: Option<String>,
+    account_aliases: Vec<String>,
+    arn: Option<String>,
+    #[serde(rename = "Type")]
+    kind: Option<String>,
+    credential_source: Option<&'static str>,
+    expiration: Option<String>,
+    error: Option<String>,
+    exit_code: u8,
+}
+
+async fn check_profile(cli: &Cli, app: &App, name: String) -> ProfileRow {
+    let mut row = ProfileRow {
+        profile: name.clone(),
+        ok: false,
+        account: None,
+        account_aliases: vec![],
+        arn: None,
+        kind: None,
+        credential_source: None,
+        expiration: None,
+        error: None,
+        exit_code: exit::OK,
+    };
+    let result = async {
+        let settings = App::settings_for(&app.env, &app.files, &name, &cli.global)?;
+        let ctx = app.context(&settings, None);
+        let sel = Selection { name: name.clone(), explicit: true, from_env: false };
+        let resolved = credentials::resolve(&ctx, &sel).await?;
+        let policy = if cli.no_alias { AliasPolicy::Never } else { alias_policy(cli, app) };
+        let id = whoami(&settings, &resolved, &policy).await?;
+        Ok::<_, Error>((id, resolved))
+    }
+    .await;
+    match result {
+        Ok((id, resolved)) => {
+            row.ok = true;
+            row.account = Some(id.account.clone());
+            row.account_aliases = id.aliases.clone();
+            row.arn = Some(id.arn.clone());
+            row.kind = Some(id.kind.to_string());
+            row.credential_source = Some(resolved.source.as_str());
+            row.expiration = resolved.credentials.expiration.map(shared::cache::format_z);
+        }
+        Err(e) => {
+            let hint = shared::error::Hint::hint(&e).map(|h| format!(" (hint: {h})")).unwrap_or_default();
+            row.error = Some(format!("{e}{hint}"));
+            row.exit_code = e.exit_code();
+        }
+    }
+    row
+}
+
+async fn all_profiles(cli: &Cli, app: &App, format: Format) -> Result<ExitCode, Error> {
+    use futures_util::StreamExt;
+    let names = app.files.profile_names();
+    if names.is_empty() {
+        return Err(Error::usage(
+            format!("no profiles in {} or {}", app.files.config_path.display(), app.files.credentials_path.display()),
+            Some("run `aws configure` or `aws-sso-sync` to create profiles".into()),
+        ));
+    }
+    let rows: Vec<ProfileRow> = futures_util::stream::iter(names.into_iter().map(|n| check_profile(cli, app, n)))
+        .buffered(usize::from(cli.concurrency))
+        .collect()
+        .await;
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    match format {
+        Format::Json => output::print_json(&rows),
+        Format::Text => output::print_text(
+            &rows
+                .iter()
+                .map(|r| {
+                    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+                    output::text_line(&[
+                        r.profile.clone(),
+                        if r.ok { "ok".into() } else { "failed".into() },
+                        o(&r.account),
+                        o(&r.arn),
+                        r.credential_source.unwrap_or_default().into(),
+                        o(&r.expiration),
+                        o(&r.error),
+                    ])
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        Format::Table => {
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    let account = match (&r.account, r.account_aliases.first()) {
+                        (Some(a), Some(alias)) => format!("{a} ({alias})"),
+                        (Some(a), None) => a.clone(),
+                        _ => String::new(),
+                    };
+                    vec![
+                        r.profile.clone(),
+                        account,
+                        r.arn.clone().unwrap_or_default(),
+                        r.credential_source.unwrap_or_default().to_string(),
+                        r.expiration.clone().unwrap_or_default(),
+                        r.error.clone().unwrap_or_else(|| "ok".into()),
+                    ]
+                })
+                .collect();
+            output::print_text(&output::table(
+                &["Profile", "Account", "Identity", "Source", "Expires", "Status"],
+                &body,
+            ))
+        }
+    }
+    .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    if !cli.global.quiet && failed > 0 {
+        eprintln!("aws-whoami: {failed} of {} profiles failed", rows.len());
+    }
+    Ok(if failed > 0 { ExitCode::from(exit::VERDICT) } else { ExitCode::SUCCESS })
 }

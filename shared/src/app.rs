@@ -1,0 +1,67 @@
+//! What every plugin sets up the same way: the environment, both AWS files, the profile
+//! selection, client settings and the credential-chain context.
+
+use crate::cli::GlobalArgs;
+use crate::client::ClientSettings;
+use crate::config::AwsFiles;
+use crate::credentials::{Context, MfaProvider, Selection};
+use crate::error::Error;
+use crate::os::{Env, SystemClock};
+
+/// One run's view of the world.
+#[derive(Debug)]
+pub struct App {
+    /// The environment.
+    pub env: Env,
+    /// The AWS files.
+    pub files: AwsFiles,
+    /// The profile selection.
+    pub selection: Selection,
+    /// Client settings for the selected profile.
+    pub settings: ClientSettings,
+    /// The clock.
+    pub clock: SystemClock,
+}
+
+impl App {
+    /// Reads the environment and files for these flags.
+    pub fn new(global: &GlobalArgs) -> Result<Self, Error> {
+        Self::with_env(global, Env::from_process())
+    }
+
+    /// As [`App::new`] with a given environment (tests).
+    pub fn with_env(global: &GlobalArgs, env: Env) -> Result<Self, Error> {
+        let files = AwsFiles::load(&env)?;
+        let selection = Selection::new(global.profile.as_deref(), &env);
+        let settings = Self::settings_for(&env, &files, &selection.name, global)?;
+        Ok(Self { env, files, selection, settings, clock: SystemClock })
+    }
+
+    /// Client settings for a profile (its region, endpoints, retries), with `--region` on top.
+    pub fn settings_for(
+        env: &Env,
+        files: &AwsFiles,
+        profile: &str,
+        global: &GlobalArgs,
+    ) -> Result<ClientSettings, Error> {
+        let p = if files.has_profile(profile) { Some(files.profile(profile)?) } else { None };
+        let mut s = ClientSettings::new(env, files, p.as_ref(), global.verbose)?;
+        if let Some(r) = &global.region {
+            s.region = Some(r.clone());
+        }
+        Ok(s)
+    }
+
+    /// The credential-chain context for these settings.
+    pub fn context<'a>(&'a self, settings: &'a ClientSettings, mfa: Option<&'a dyn MfaProvider>) -> Context<'a> {
+        Context {
+            env: &self.env,
+            files: &self.files,
+            clock: &self.clock,
+            settings,
+            mfa,
+            mfa_session_seconds: None,
+            refresh: false,
+        }
+    }
+}

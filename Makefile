@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv test unit fmt lint demo sandbox completions bench install uninstall clean
+.PHONY: all build release venv test fmt lint demo sandbox completions bench install uninstall clean
 
 all: build
 
@@ -45,3 +45,7 @@ sandbox: venv
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
+
+# Side-by-side figures on the sandbox (release build); writes BENCHMARKS.md and bench/results.json.
+bench: venv release
+	$(CARGO) run --quiet --release -p e2e --bin bench -- --target-dir target/release

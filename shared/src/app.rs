@@ -62,6 +62,7 @@ impl App {
             mfa,
             mfa_session_seconds: None,
             refresh: false,
+            quiet: false,
         }
     }
 }

@@ -70,6 +70,15 @@ impl ClientSettings {
             message: format!("has {key} = {value}"),
             fix: Some(fix.into()),
         };
+        if let Some(r) = &region
+            && (r.is_empty() || r.len() > 63 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(bad(
+                "region",
+                r,
+                "use a region name such as us-east-1 (AWS_REGION / AWS_DEFAULT_REGION / the profile's region)",
+            ));
+        }
         let attempts = env.get(env_vars::AWS_MAX_ATTEMPTS).or_else(|| pget("max_attempts"));
         let max_attempts = match attempts {
             None => 3,

@@ -90,6 +90,25 @@ async fn mfa_session(
     Ok(Some(creds))
 }
 
+/// Role chaining (assuming a role with role-session credentials: a previous hop, SSO, web
+/// identity) is capped by AWS at one hour; a longer `duration_seconds` would be refused, so it is
+/// clamped, with a warning that says why. The cache key keeps the configured value, as botocore
+/// computes it, so the AWS CLI still finds the session.
+pub fn effective_duration(ctx: &Context<'_>, hop: &Hop, from: &Resolved) -> Option<u64> {
+    let d = hop.duration_seconds?;
+    let chained = matches!(from.source, Source::AssumeRole | Source::Sso | Source::WebIdentity);
+    if chained && d > 3600 {
+        if !ctx.quiet {
+            eprintln!(
+                "warning: profile `{}` asks for duration_seconds = {d}, but it is a chained role (assumed with role credentials) and AWS caps those at 3600 seconds; using 3600",
+                hop.profile
+            );
+        }
+        return Some(3600);
+    }
+    Some(d)
+}
+
 /// Assumes one hop from `from`.
 pub async fn hop(ctx: &Context<'_>, plan: &Plan, hop: &Hop, from: Resolved) -> Result<Resolved, Error> {
     let path = cache_path(ctx, hop);
@@ -134,7 +153,7 @@ pub async fn hop(ctx: &Context<'_>, plan: &Plan, hop: &Hop, from: Resolved) -> R
     if let Some(x) = &hop.external_id {
         req = req.external_id(x);
     }
-    if let Some(d) = hop.duration_seconds {
+    if let Some(d) = effective_duration(ctx, hop, &from) {
         req = req.duration_seconds(i32::try_from(d).unwrap_or(i32::MAX));
     }
     if let (Some(serial), Some(c)) = (&hop.mfa_serial, &code) {

@@ -121,6 +121,8 @@ pub struct Context<'a> {
     pub mfa_session_seconds: Option<u64>,
     /// Ignore cached role credentials (`--refresh`).
     pub refresh: bool,
+    /// Say nothing on stderr but errors (`-q`).
+    pub quiet: bool,
 }
 
 impl Context<'_> {

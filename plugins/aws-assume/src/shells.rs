@@ -1,0 +1,187 @@
+//! Printing credentials for shells and tools, quoted so that no value (a hostile region, a
+//! profile name with quotes or `$(...)`) can run anything when the output is evaluated.
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// POSIX shells: `export K='V'`.
+    Env,
+    /// fish: `set -gx K 'V'`.
+    Fish,
+    /// PowerShell: `$Env:K = 'V'`.
+    Powershell,
+    /// A .env file: `K="V"`.
+    Dotenv,
+    /// JSON with AccessKeyId, SecretAccessKey, SessionToken, Expiration, Profile, Arn.
+    Json,
+    /// The credential_process contract (Version 1).
+    Process,
+}
+
+impl ExportFormat {
+    /// The default for the user's shell ($SHELL).
+    pub fn from_shell(shell: Option<&str>) -> Self {
+        let name = shell.and_then(|s| s.rsplit('/').next()).unwrap_or("");
+        match name {
+            "fish" => ExportFormat::Fish,
+            "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => ExportFormat::Powershell,
+            _ => ExportFormat::Env,
+        }
+    }
+}
+
+/// POSIX single quotes: `'` becomes `'\''`.
+pub fn posix_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\` and `'` are special.
+pub fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quotes: `'` (and its typographic forms) doubled.
+pub fn powershell_quote(v: &str) -> String {
+    let mut out = String::from("'");
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// dotenv double quotes with backslash escapes (`$` escaped too, against expansion).
+pub fn dotenv_quote(v: &str) -> String {
+    let mut out = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '"' => out.push_str("\\\""),
+            '$' => out.push_str("\\$"),
+            '`' => out.push_str("\\`"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The lines that set `vars` and unset `unset` in a shell format.
+pub fn render(format: ExportFormat, vars: &[(&str, String)], unset: &[&str]) -> String {
+    let mut out = String::new();
+    for name in unset {
+        let line = match format {
+            ExportFormat::Env => format!("unset {name}"),
+            ExportFormat::Fish => format!("set -e {name}"),
+            ExportFormat::Powershell => format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue"),
+            _ => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for (k, v) in vars {
+        let line = match format {
+            ExportFormat::Env => format!("export {k}={}", posix_quote(v)),
+            ExportFormat::Fish => format!("set -gx {k} {}", fish_quote(v)),
+            ExportFormat::Powershell => format!("$Env:{k} = {}", powershell_quote(v)),
+            ExportFormat::Dotenv => format!("{k}={}", dotenv_quote(v)),
+            _ => unreachable!("JSON formats are rendered elsewhere"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `aws-assume init SHELL`: a shell function `assume` that applies the export to the current
+/// shell, with profile-name completion.
+pub fn init_script(shell: &str) -> Option<String> {
+    let passthrough =
+        "--list|--clear-cache|--console|--print|--help|-h|--version|-V|--format|--shell|--profile-names|init|--";
+    Some(match shell {
+        "bash" | "zsh" => format!(
+            r#"# aws-assume: `eval "$(aws-assume init {shell})"` in your ~/.{shell}rc
+assume() {{
+  local a
+  for a in "$@"; do
+    case "$a" in
+      {passthrough}) command aws-assume "$@"; return $? ;;
+    esac
+  done
+  local out
+  out="$(command aws-assume --format env "$@")" || return $?
+  eval "$out"
+}}
+{completion}"#,
+            completion = if shell == "bash" {
+                "_assume_complete() { COMPREPLY=( $(compgen -W \"$(command aws-assume --profile-names 2>/dev/null)\" -- \"${COMP_WORDS[COMP_CWORD]}\") ); }\ncomplete -F _assume_complete assume\n".to_string()
+            } else {
+                "_assume_complete() { local -a profiles; profiles=(${(f)\"$(command aws-assume --profile-names 2>/dev/null)\"}); _describe 'profile' profiles; }\n(( $+functions[compdef] )) && compdef _assume_complete assume\n".to_string()
+            }
+        ),
+        "fish" => format!(
+            r#"# aws-assume: `aws-assume init fish | source` in ~/.config/fish/config.fish
+function assume
+  for a in $argv
+    switch $a
+      case {}
+        command aws-assume $argv
+        return $status
+    end
+  end
+  set -l out (command aws-assume --format fish $argv); or return $status
+  printf '%s\n' $out | source
+end
+complete -c assume -f -a '(command aws-assume --profile-names 2>/dev/null)'
+"#,
+            passthrough.replace('|', " ")
+        ),
+        "powershell" | "pwsh" => format!(
+            r#"# aws-assume: `aws-assume init powershell | Out-String | Invoke-Expression` in your $PROFILE
+function assume {{
+  $pass = @({})
+  foreach ($a in $args) {{ if ($pass -contains $a) {{ & aws-assume @args; return }} }}
+  $out = & aws-assume --format powershell @args
+  if ($LASTEXITCODE -ne 0) {{ return }}
+  Invoke-Expression ($out -join "`n")
+}}
+Register-ArgumentCompleter -CommandName assume -ScriptBlock {{
+  param($commandName, $parameterName, $wordToComplete)
+  & aws-assume --profile-names | Where-Object {{ $_ -like "$wordToComplete*" }} | ForEach-Object {{ [System.Management.Automation.CompletionResult]::new($_) }}
+}}
+"#,
+            passthrough.split('|').map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_neutralises_hostile_values() {
+        let hostile = "us-east-1'; rm -rf ~; echo '$(id)`id`\\\"\n";
+        assert_eq!(posix_quote("a'b"), r"'a'\''b'");
+        assert_eq!(fish_quote(r"a'b\c"), r"'a\'b\\c'");
+        assert_eq!(powershell_quote("a'b"), "'a''b'");
+        assert_eq!(dotenv_quote("a\"$b"), "\"a\\\"\\$b\"");
+        let out = render(ExportFormat::Env, &[("AWS_REGION", hostile.into())], &["AWS_PROFILE"]);
+        assert!(out.starts_with("unset AWS_PROFILE\nexport AWS_REGION='"));
+    }
+
+    #[test]
+    fn shell_defaults() {
+        assert_eq!(ExportFormat::from_shell(Some("/usr/bin/fish")), ExportFormat::Fish);
+        assert_eq!(ExportFormat::from_shell(Some("/usr/local/bin/pwsh")), ExportFormat::Powershell);
+        assert_eq!(ExportFormat::from_shell(Some("/bin/zsh")), ExportFormat::Env);
+        assert_eq!(ExportFormat::from_shell(None), ExportFormat::Env);
+        assert!(init_script("tcsh").is_none());
+    }
+}

@@ -37,6 +37,18 @@ impl App {
         Ok(Self { env, files, selection, settings, clock: SystemClock })
     }
 
+    /// As [`App::with_env`], but client settings from the environment alone: for tools that work
+    /// on the files rather than as a profile (aws-sso-sync), so a broken `[default]` cannot stop them.
+    pub fn without_profile(global: &GlobalArgs, env: Env) -> Result<Self, Error> {
+        let files = AwsFiles::load(&env)?;
+        let selection = Selection::new(global.profile.as_deref(), &env);
+        let mut settings = ClientSettings::new(&env, &files, None, global.verbose)?;
+        if let Some(r) = &global.region {
+            settings.region = Some(r.clone());
+        }
+        Ok(Self { env, files, selection, settings, clock: SystemClock })
+    }
+
     /// Client settings for a profile (its region, endpoints, retries), with `--region` on top.
     pub fn settings_for(
         env: &Env,

@@ -1,32 +1,642 @@
-//! `aws-sso-sync`: Log in to IAM Identity Center and keep every account and role as a profile in ~/.aws/config.
-//!
-//! Skeleton: the command line parses; the tool itself lands with its own issue.
+//! `aws-sso-sync`: log in to IAM Identity Center and keep every account and role as a profile in
+//! `~/.aws/config`, for several sso-sessions, sharing the AWS CLI's login.
 
+pub mod login;
+pub mod pace;
+pub mod portal;
+pub mod profiles;
+
+use std::collections::BTreeSet;
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use clap::{CommandFactory, Parser};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use serde_json::json;
+use shared::app::App;
+use shared::cache::{self, cli as cli_cache, sso as sso_cache};
+use shared::cli::GlobalArgs;
+use shared::config::doc::Document;
+use shared::config::{AwsFiles, SsoSession};
+use shared::credentials::sso::TokenFor;
+use shared::error::{ConfigError, Error};
+use shared::fsutil::{FileLock, atomic_write};
+use shared::output::{self, Format};
 
-/// Log in to IAM Identity Center and keep every account and role as a profile in ~/.aws/config.
+/// Log in to IAM Identity Center and keep every account and role as a profile.
 #[derive(Debug, Parser)]
-#[command(name = "aws-sso-sync", version, about)]
-pub struct Cli {}
+#[command(name = "aws-sso-sync", version = shared::cli::VERSION, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    sync: SyncArgs,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
 
-/// The clap command (for completions and man pages).
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Write every account and role as a profile (the default command).
+    Sync(SyncArgs),
+    /// Log in (authorization code with PKCE, or device code) and cache the token as the AWS CLI does.
+    Login(LoginArgs),
+    /// Log out: revoke the token and remove cached tokens and SSO role credentials.
+    Logout(Sessions),
+    /// Sessions, token expiry, whether they can refresh.
+    Status(Sessions),
+    /// Print a shareable config (sso-sessions and their profiles; no tokens, nothing personal).
+    Export(Sessions),
+    /// Manage [sso-session] sections.
+    #[command(subcommand)]
+    Session(SessionCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionCmd {
+    /// Add or update an [sso-session NAME] section (what `aws configure sso-session` asks for).
+    Add {
+        /// The session name.
+        name: String,
+        /// The portal's start URL.
+        #[arg(long)]
+        start_url: String,
+        /// The Identity Center region.
+        #[arg(long = "sso-region", alias = "region-of-sso", value_name = "REGION")]
+        sso_region: String,
+        /// Registration scopes, comma-separated.
+        #[arg(long, default_value = "sso:account:access")]
+        scopes: String,
+        /// Write to this file instead of the AWS config file.
+        #[arg(long, value_name = "PATH")]
+        config_file: Option<std::path::PathBuf>,
+    },
+}
+
+/// Which sessions.
+#[derive(Debug, Clone, Default, Args)]
+struct Sessions {
+    /// The sso-session(s) (repeatable); default: every one.
+    #[arg(long = "sso-session", value_name = "NAME")]
+    sessions: Vec<String>,
+    /// Every sso-session.
+    #[arg(long, conflicts_with = "sessions")]
+    all: bool,
+    /// Use this config file instead of the AWS config file.
+    #[arg(long, value_name = "PATH")]
+    config_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+struct LoginArgs {
+    #[command(flatten)]
+    which: Sessions,
+    /// Log in for a legacy profile (sso_start_url without an sso-session).
+    #[arg(long = "sso-profile", value_name = "PROFILE", conflicts_with_all = ["sessions", "all"])]
+    legacy_profile: Option<String>,
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// Use the device-code flow (for hosts without a browser).
+    #[arg(long)]
+    use_device_code: bool,
+    /// Log in even when a valid token is cached.
+    #[arg(long)]
+    force: bool,
+    /// How long to wait for the sign-in, seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+struct SyncArgs {
+    #[command(flatten)]
+    which: Sessions,
+    /// Profile name template; variables {account_id} {account_name} {role_name} {sso_session} {region} {email}.
+    #[arg(long, default_value = "{account_name}.{role_name}")]
+    template: String,
+    /// `region` of the generated profiles (default: the session's sso_region).
+    #[arg(long = "profile-region", value_name = "REGION")]
+    profile_region: Option<String>,
+    /// Also write `output = FORMAT` in each profile.
+    #[arg(long = "profile-output", value_name = "FORMAT")]
+    profile_output: Option<String>,
+    /// Remove profiles of accounts and roles that are gone (only inside our blocks).
+    #[arg(long)]
+    prune: bool,
+    /// Print the change as a unified diff; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Accounts listed at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Attempts per portal request (throttling, 5xx, time-outs).
+    #[arg(long, default_value_t = 12)]
+    attempts: u32,
+    /// Read time-out per portal request, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    request_timeout: f64,
+}
+
+/// The clap command (completions, man page).
 pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Runs the tool with `args` and returns its exit code.
+/// Runs aws-sso-sync with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match Cli::try_parse_from(args) {
-        Ok(_) => {
-            eprintln!("error: aws-sso-sync is not implemented yet");
-            ExitCode::from(2)
-        }
+    let cli: Cli = match shared::cli::parse(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
         Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+            return shared::cli::report(
+                "aws-sso-sync",
+                &Error::Io { context: "starting the runtime".into(), source: e },
+            );
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => shared::cli::report("aws-sso-sync", &e),
+    }
+}
+
+fn app_for(global: &GlobalArgs, config_file: Option<&std::path::Path>) -> Result<App, Error> {
+    let mut env = shared::os::Env::from_process();
+    if let Some(p) = config_file {
+        env.set(shared::env_vars::AWS_CONFIG_FILE, &p.to_string_lossy());
+    }
+    App::without_profile(global, env)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let global = cli.global.clone();
+    match cli.cmd {
+        None => sync(&global, &cli.sync).await,
+        Some(Cmd::Sync(a)) => sync(&global, &a).await,
+        Some(Cmd::Login(a)) => login(&global, &a).await,
+        Some(Cmd::Logout(s)) => logout(&global, &s).await,
+        Some(Cmd::Status(s)) => status(&global, &s),
+        Some(Cmd::Export(s)) => export(&global, &s),
+        Some(Cmd::Session(SessionCmd::Add { name, start_url, sso_region, scopes, config_file })) => {
+            session_add(&global, &name, &start_url, &sso_region, &scopes, config_file.as_deref())
         }
     }
+}
+
+/// The sessions asked for (all when none is named).
+fn sessions(files: &AwsFiles, which: &Sessions) -> Result<Vec<SsoSession>, Error> {
+    let names = if which.sessions.is_empty() { files.sso_session_names() } else { which.sessions.clone() };
+    if names.is_empty() {
+        return Err(Error::usage(
+            format!("{} has no [sso-session] section", files.config_path.display()),
+            Some("run `aws-sso-sync session add NAME --start-url URL --sso-region REGION`".into()),
+        ));
+    }
+    names
+        .iter()
+        .map(|n| {
+            files.sso_session(n)?.ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "{} has no [sso-session {n}] section (it has: {})",
+                        files.config_path.display(),
+                        files.sso_session_names().join(", ")
+                    ),
+                    Some(format!("run `aws-sso-sync session add {n} --start-url URL --sso-region REGION`")),
+                )
+            })
+        })
+        .collect()
+}
+
+fn session_parts(s: &SsoSession, files: &AwsFiles) -> Result<(String, String, Vec<String>), Error> {
+    let missing = |k: &str| -> Error {
+        ConfigError::InvalidProfile {
+            profile: format!("sso-session {}", s.name),
+            path: files.config_path.clone(),
+            line: Some(s.line),
+            message: format!("has no {k}"),
+            fix: Some(format!("run `aws-sso-sync session add {} --start-url URL --sso-region REGION`", s.name)),
+        }
+        .into()
+    };
+    let start = s.get("sso_start_url").ok_or_else(|| missing("sso_start_url"))?.to_string();
+    let region = s.get("sso_region").ok_or_else(|| missing("sso_region"))?.to_string();
+    let scopes = s
+        .get("sso_registration_scopes")
+        .map(|v| v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
+        .unwrap_or_else(|| vec!["sso:account:access".to_string()]);
+    Ok((start, region, scopes))
+}
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::Io { context, source: e }
+}
+
+async fn lock(path: std::path::PathBuf) -> Result<FileLock, Error> {
+    let p = path.clone();
+    tokio::task::spawn_blocking(move || FileLock::acquire(&p))
+        .await
+        .map_err(|e| Error::Io { context: "waiting for a lock".into(), source: std::io::Error::other(e) })?
+        .map_err(io(format!("locking {}", path.display())))
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, Error> {
+    match std::fs::read(path) {
+        Ok(b) => String::from_utf8(b).map_err(|e| {
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            ConfigError::NotUtf8 { path: path.into(), line }.into()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(ConfigError::Read { path: path.into(), source: e }.into()),
+    }
+}
+
+fn write_config(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    atomic_write(path, text.as_bytes(), None).map_err(|e| ConfigError::Write { path: path.into(), source: e }.into())
+}
+
+fn session_add(
+    global: &GlobalArgs,
+    name: &str,
+    start_url: &str,
+    region: &str,
+    scopes: &str,
+    config_file: Option<&std::path::Path>,
+) -> Result<ExitCode, Error> {
+    if !start_url.starts_with("https://") && !start_url.starts_with("http://") {
+        return Err(Error::usage(
+            format!("--start-url {start_url} is not a URL"),
+            Some("use the portal URL, e.g. https://d-1234567890.awsapps.com/start".into()),
+        ));
+    }
+    if name.is_empty() || name.contains([']', '[', '\n']) || name.contains(char::is_whitespace) {
+        return Err(Error::usage(
+            format!("`{name}` cannot be an sso-session name"),
+            Some("use letters, digits, `-`, `_` or `.`".into()),
+        ));
+    }
+    let app = app_for(global, config_file)?;
+    let path = app.files.config_path.clone();
+    let _guard = FileLock::acquire(&path).map_err(io(format!("locking {}", path.display())))?;
+    let old = read_text(&path)?;
+    let mut doc = Document::parse(&old);
+    let section = format!("sso-session {name}");
+    doc.set(&section, "sso_start_url", start_url);
+    doc.set(&section, "sso_region", region);
+    doc.set(&section, "sso_registration_scopes", scopes);
+    let new = doc.render();
+    if new != old {
+        write_config(&path, &new)?;
+        if !global.quiet {
+            eprintln!("aws-sso-sync: wrote [sso-session {name}] to {}", path.display());
+        }
+    } else if !global.quiet {
+        eprintln!("aws-sso-sync: [sso-session {name}] is already up to date in {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
+    let app = app_for(global, a.which.config_file.as_deref())?;
+    let targets: Vec<login::Target> = if let Some(p) = &a.legacy_profile {
+        let prof = app.files.profile(p)?;
+        let (Some(start), Some(region)) = (prof.get("sso_start_url"), prof.get("sso_region")) else {
+            return Err(Error::usage(
+                format!("the profile `{p}` has no sso_start_url and sso_region"),
+                Some("name an SSO profile, or use --sso-session".into()),
+            ));
+        };
+        vec![login::Target { session: None, start_url: start.into(), region: region.into(), scopes: vec![] }]
+    } else {
+        let all = sessions(&app.files, &a.which)?;
+        if all.len() > 1 && a.which.sessions.is_empty() && !a.which.all {
+            return Err(Error::usage(
+                format!(
+                    "there are {} sso-sessions ({})",
+                    all.len(),
+                    all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                Some("pick one with --sso-session NAME, or log in to all with --all".into()),
+            ));
+        }
+        all.iter()
+            .map(|s| {
+                session_parts(s, &app.files).map(|(start_url, region, scopes)| login::Target {
+                    session: Some(s.name.clone()),
+                    start_url,
+                    region,
+                    scopes,
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let opts = login::Options {
+        no_browser: a.no_browser,
+        device_code: a.use_device_code,
+        force: a.force,
+        timeout: Duration::from_secs(a.timeout),
+        quiet: global.quiet,
+    };
+    let mut outcomes = Vec::new();
+    for t in &targets {
+        let o = login::login(&app.env, &app.settings, t, &opts).await?;
+        if !global.quiet {
+            if o.already_logged_in {
+                eprintln!(
+                    "aws-sso-sync: {} is already logged in until {} (use --force to log in again)",
+                    o.target, o.expires_at
+                );
+            } else {
+                eprintln!("aws-sso-sync: logged in to {} until {}", o.target, o.expires_at);
+            }
+        }
+        outcomes.push(o);
+    }
+    if global.output == Some(Format::Json) {
+        output::print_json(&outcomes).map_err(io("writing the output".into()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One session's part of a sync.
+struct Listed {
+    session: String,
+    region: String,
+    accounts: usize,
+    assignments: Vec<profiles::Assignment>,
+    calls: u64,
+    throttled: u64,
+    seconds: f64,
+}
+
+async fn list_session(app: &App, s: &SsoSession, a: &SyncArgs, quiet: bool) -> Result<Listed, Error> {
+    let (start_url, region, _) = session_parts(s, &app.files)?;
+    let ctx = app.context(&app.settings, None);
+    let t = TokenFor { session: Some(s.name.clone()), start_url, region: region.clone(), profile: None };
+    let token = shared::credentials::sso::token(&ctx, &t).await?;
+    let mut settings = app.settings.clone();
+    settings.max_attempts = 1;
+    settings.read_timeout = Duration::from_secs_f64(a.request_timeout.max(0.1));
+    let portal =
+        portal::Portal::new(settings.sso(&region), token.access_token.clone(), a.attempts.max(1), t.login_command());
+    let bar = if !quiet && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} accounts ({per_sec})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_message(format!("sso-session {}", s.name));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let (accounts, assignments) = portal.assignments(a.concurrency, &bar).await?;
+    bar.finish_and_clear();
+    Ok(Listed {
+        session: s.name.clone(),
+        region,
+        accounts,
+        assignments,
+        calls: portal.calls.load(std::sync::atomic::Ordering::Relaxed),
+        throttled: portal.throttled(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
+    profiles::check_template(&a.template)
+        .map_err(|e| Error::usage(e, Some("see `aws-sso-sync sync --help` for the variables".into())))?;
+    let app = app_for(global, a.which.config_file.as_deref())?;
+    let chosen = sessions(&app.files, &a.which)?;
+    // Everything is listed before the config is touched: a failure part way writes nothing.
+    let mut listed = Vec::new();
+    for s in &chosen {
+        listed.push(list_session(&app, s, a, global.quiet).await?);
+    }
+    let path = app.files.config_path.clone();
+    let _guard = lock(path.clone()).await?;
+    let old = read_text(&path)?;
+    let mut doc = Document::parse(&old);
+    let newline = doc.newline().to_string();
+    let hand_written = profiles::hand_written_profiles(&doc);
+    let mut taken: BTreeSet<String> = hand_written.clone();
+    let mut report = Vec::new();
+    for l in &listed {
+        let region = a.profile_region.clone().unwrap_or_else(|| l.region.clone());
+        let (begin, end) = profiles::markers(&l.session);
+        let block = doc.block(&begin, &end);
+        let existing = block
+            .clone()
+            .map(|r| profiles::parse_block(&doc.lines()[r].iter().map(|x| x.raw()).collect::<String>()))
+            .unwrap_or_default();
+        let fresh =
+            profiles::entries(&l.assignments, &a.template, &l.session, &region, a.profile_output.as_deref(), &taken);
+        let wanted: Vec<String> = profiles::entries(
+            &l.assignments,
+            &a.template,
+            &l.session,
+            &region,
+            a.profile_output.as_deref(),
+            &BTreeSet::new(),
+        )
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+        let (entries, mut summary) = profiles::merge(&existing, fresh, a.prune);
+        summary.skipped_hand_written = wanted.into_iter().filter(|n| hand_written.contains(n)).collect();
+        taken.extend(entries.iter().map(|e| e.name.clone()));
+        let text = profiles::block_text(&l.session, &entries, &newline);
+        match block {
+            Some(r) => doc.replace_lines(r, &text),
+            None => {
+                let mut raw = doc.render();
+                if !raw.is_empty() && !raw.ends_with('\n') {
+                    raw.push_str(&newline);
+                }
+                if !raw.is_empty() && !raw.ends_with(&format!("{newline}{newline}")) {
+                    raw.push_str(&newline);
+                }
+                raw.push_str(&text);
+                doc = Document::parse(&raw);
+            }
+        }
+        report.push((l, summary));
+    }
+    let new = doc.render();
+    let changed = new != old;
+    if a.dry_run {
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&path.display().to_string(), &format!("{} (after sync)", path.display()))
+            .to_string();
+        output::print_text(&text).map_err(io("writing the output".into()))?;
+    } else if changed {
+        write_config(&path, &new)?;
+    }
+    let json_rows: Vec<serde_json::Value> = report
+        .iter()
+        .map(|(l, s)| {
+            json!({"SsoSession": l.session, "Accounts": l.accounts, "Roles": l.assignments.len(), "Added": s.added, "Updated": s.updated, "Removed": s.removed,
+                   "Unchanged": s.unchanged, "SkippedHandWritten": s.skipped_hand_written, "Calls": l.calls, "Throttled": l.throttled, "Seconds": l.seconds})
+        })
+        .collect();
+    if global.output == Some(Format::Json) && !a.dry_run {
+        output::print_json(&json_rows).map_err(io("writing the output".into()))?;
+    }
+    if !global.quiet {
+        for (l, s) in &report {
+            eprintln!(
+                "aws-sso-sync: sso-session {}: {} added, {} updated, {} removed, {} unchanged ({} accounts, {} roles, {} calls{}, {:.1} s)",
+                l.session,
+                s.added.len(),
+                s.updated.len(),
+                s.removed.len(),
+                s.unchanged,
+                l.accounts,
+                l.assignments.len(),
+                l.calls,
+                if l.throttled > 0 { format!(", {} throttled and retried", l.throttled) } else { String::new() },
+                l.seconds
+            );
+            for n in &s.skipped_hand_written {
+                eprintln!(
+                    "aws-sso-sync: kept your own [profile {n}]; the generated one is named with its account id instead"
+                );
+            }
+        }
+        if a.dry_run {
+            eprintln!("aws-sso-sync: dry run: {} was not written", path.display());
+        } else if !changed {
+            eprintln!("aws-sso-sync: {} is already up to date (not rewritten)", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
+    let app = app_for(global, which.config_file.as_deref())?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for s in sessions(&app.files, which)? {
+        let (start, region, _) = session_parts(&s, &app.files)?;
+        let token = sso_cache::read_token(&sso_cache::token_path(&cache::sso_cache_dir(&app.env), &s.name));
+        let exp = token.as_ref().and_then(|t| t.expires());
+        rows.push(json!({
+            "SsoSession": s.name,
+            "StartUrl": start,
+            "Region": region,
+            "LoggedIn": exp.is_some_and(|e| e > now),
+            "ExpiresAt": exp.map(cache::format_z),
+            "CanRefresh": token.as_ref().is_some_and(|t| t.refreshable(now)),
+            "RegistrationExpiresAt": token.as_ref().and_then(|t| t.registration_expires_at.clone()),
+        }));
+    }
+    match Format::resolve(global.output) {
+        Format::Json => output::print_json(&rows),
+        Format::Text => output::print_text(
+            &rows
+                .iter()
+                .map(|r| {
+                    output::text_line(
+                        &["SsoSession", "StartUrl", "Region", "LoggedIn", "ExpiresAt", "CanRefresh"]
+                            .map(|k| r[k].as_str().map(str::to_string).unwrap_or_else(|| r[k].to_string())),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        Format::Table => output::print_text(&output::table(
+            &["sso-session", "Start URL", "Region", "Token", "Refresh"],
+            &rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r["SsoSession"].as_str().unwrap_or_default().to_string(),
+                        r["StartUrl"].as_str().unwrap_or_default().to_string(),
+                        r["Region"].as_str().unwrap_or_default().to_string(),
+                        match (r["LoggedIn"].as_bool(), r["ExpiresAt"].as_str()) {
+                            (Some(true), Some(e)) => format!("valid until {e}"),
+                            (_, Some(e)) => format!("expired at {e}"),
+                            _ => "not logged in".into(),
+                        },
+                        if r["CanRefresh"] == true { "yes".into() } else { "no".into() },
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )),
+    }
+    .map_err(io("writing the output".into()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn logout(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
+    let app = app_for(global, which.config_file.as_deref())?;
+    let chosen = sessions(&app.files, which)?;
+    let sso_dir = cache::sso_cache_dir(&app.env);
+    let cli_dir = cache::cli_cache_dir(&app.env);
+    let mut removed = 0;
+    for s in &chosen {
+        let (_, region, _) = session_parts(s, &app.files)?;
+        let path = sso_cache::token_path(&sso_dir, &s.name);
+        if let Some(t) = sso_cache::read_token(&path) {
+            // Revoke at the portal; a failure there still removes the local token.
+            let _ = app.settings.sso(&region).logout().access_token(&t.access_token).send().await;
+            std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
+            removed += 1;
+        }
+        // Role credentials of every profile of this session.
+        for name in app.files.profile_names() {
+            if let Ok(p) = app.files.profile(&name)
+                && p.get("sso_session") == Some(s.name.as_str())
+                && let (Some(acct), Some(role)) = (p.get("sso_account_id"), p.get("sso_role_name"))
+            {
+                let f = cli_cache::sso_role_path(&cli_dir, acct, role, Some(&s.name), "");
+                if std::fs::remove_file(&f).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "aws-sso-sync: logged out of {}; removed {removed} cached file{}",
+            chosen.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+            if removed == 1 { "" } else { "s" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
+    let app = app_for(global, which.config_file.as_deref())?;
+    let doc = app.files.config.clone().unwrap_or_default();
+    let mut out = String::from(
+        "# Shared AWS config: IAM Identity Center sessions and their profiles (from aws-sso-sync export).\n# Merge into ~/.aws/config, then run `aws-sso-sync login` and `aws-sso-sync` to refresh the profiles.\n\n",
+    );
+    for s in sessions(&app.files, which)? {
+        let (start, region, scopes) = session_parts(&s, &app.files)?;
+        out.push_str(&format!(
+            "[sso-session {}]\nsso_start_url = {start}\nsso_region = {region}\nsso_registration_scopes = {}\n\n",
+            s.name,
+            scopes.join(",")
+        ));
+        let (begin, end) = profiles::markers(&s.name);
+        if let Some(r) = doc.block(&begin, &end) {
+            let entries = profiles::parse_block(&doc.lines()[r].iter().map(|l| l.raw()).collect::<String>());
+            out.push_str(&profiles::block_text(&s.name, &entries, "\n"));
+            out.push('\n');
+        }
+    }
+    output::print_text(out.trim_end()).map_err(io("writing the output".into()))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,455 @@
+//! OIDC login to IAM Identity Center, as the AWS CLI v2 does it, writing the AWS CLI's caches:
+//! - authorization code with PKCE and a loopback redirect (default for sso-sessions since CLI
+//!   2.22): the browser signs in, the portal redirects to `http://127.0.0.1:<port>/oauth/callback`;
+//! - device code (`--use-device-code`, legacy profiles, hosts without a display, or when the
+//!   loopback listener cannot be used): the user confirms a code on the verification page.
+//!
+//! The client is registered with scopes (default `sso:account:access`) so a refresh token comes
+//! back; registration and token are cached exactly as the AWS CLI caches them. The whole login
+//! runs under a lock on the token file: ten parallel logins open one browser tab and all succeed.
+
+use std::time::Duration;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use shared::cache::sso::{
+    Registration, new_token, read_registration, read_token, registration_path, token_path, write_registration,
+    write_token,
+};
+use shared::cache::{format_z, parse_timestamp, sso_cache_dir};
+use shared::client::ClientSettings;
+use shared::credentials::sdk_error;
+use shared::error::{CredentialError, Error};
+use shared::fsutil::FileLock;
+use shared::os::Env;
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What to log in to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The sso-session (None: a legacy profile's start URL).
+    pub session: Option<String>,
+    /// Start URL.
+    pub start_url: String,
+    /// Identity Center region.
+    pub region: String,
+    /// Registration scopes.
+    pub scopes: Vec<String>,
+}
+
+impl Target {
+    fn label(&self) -> String {
+        self.session.as_ref().map(|s| format!("sso-session `{s}`")).unwrap_or_else(|| self.start_url.clone())
+    }
+    /// The command that logs in to this target again.
+    pub fn command(&self) -> String {
+        match &self.session {
+            Some(s) => format!("aws-sso-sync login --sso-session {s}"),
+            None => "aws-sso-sync login --profile PROFILE".into(),
+        }
+    }
+}
+
+/// How to log in.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Print the URL instead of opening a browser.
+    pub no_browser: bool,
+    /// Use the device-code flow.
+    pub device_code: bool,
+    /// Log in even if a valid token is cached.
+    pub force: bool,
+    /// How long to wait for the user.
+    pub timeout: Duration,
+    /// Quiet.
+    pub quiet: bool,
+}
+
+/// The result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    /// sso-session or start URL.
+    pub target: String,
+    /// Token expiry.
+    pub expires_at: String,
+    /// True when a valid cached token made the login unnecessary.
+    pub already_logged_in: bool,
+    /// `pkce` or `device-code` (None when already logged in).
+    pub flow: Option<&'static str>,
+}
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const REFRESH_WINDOW: time::Duration = time::Duration::minutes(15);
+
+fn denied(target: &Target, message: String) -> Error {
+    CredentialError::Rejected {
+        operation: "SSO login".into(),
+        arn: Some(target.start_url.clone()),
+        code: "LoginFailed".into(),
+        message,
+        command: Some(target.command()),
+    }
+    .into()
+}
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::Io { context, source: e }
+}
+
+/// Whether a browser can be opened here.
+pub fn has_display(env: &Env) -> bool {
+    env.get("BROWSER").is_some()
+        || cfg!(target_os = "macos")
+        || cfg!(windows)
+        || env.get("DISPLAY").is_some()
+        || env.get("WAYLAND_DISPLAY").is_some()
+}
+
+/// Opens `url` in a browser ($BROWSER, else xdg-open / open); false if none could be started.
+fn open_browser(env: &Env, url: &str) -> bool {
+    let argv: Vec<String> = match env.get("BROWSER").and_then(shlex::split) {
+        Some(a) if !a.is_empty() => a,
+        _ => match ["xdg-open", "open", "wslview"].iter().find_map(|c| which::which(c).ok()) {
+            Some(p) => vec![p.to_string_lossy().into_owned()],
+            None => return false,
+        },
+    };
+    std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}
+
+/// Logs in (or finds a valid token), under the token file's lock.
+pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: &Options) -> Result<Outcome, Error> {
+    let dir = sso_cache_dir(env);
+    let path = token_path(&dir, target.session.as_deref().unwrap_or(&target.start_url));
+    let lock_path = path.clone();
+    let _lock = tokio::task::spawn_blocking(move || FileLock::acquire(&lock_path))
+        .await
+        .map_err(|e| Error::Io { context: "waiting for the login lock".into(), source: std::io::Error::other(e) })?
+        .map_err(io(format!("locking {}", path.display())))?;
+    let now = OffsetDateTime::now_utc();
+    if !opts.force
+        && let Some(t) = read_token(&path)
+        && let Some(exp) = t.expires()
+        && exp - now > REFRESH_WINDOW
+    {
+        return Ok(Outcome { target: target.label(), expires_at: format_z(exp), already_logged_in: true, flow: None });
+    }
+    let oidc = settings.ssooidc(&target.region);
+    let pkce = target.session.is_some() && !opts.device_code && (opts.no_browser || has_display(env));
+    let (flow, token) = if pkce {
+        match pkce_login(env, settings, &oidc, target, opts).await {
+            Ok(t) => ("pkce", t),
+            Err(LoopbackUnavailable(why)) => {
+                if !opts.quiet {
+                    eprintln!("aws-sso-sync: the loopback redirect cannot be used ({why}); using the device code flow");
+                }
+                ("device-code", device_login(env, &oidc, target, opts).await?)
+            }
+            Err(Failed(e)) => return Err(e),
+        }
+    } else {
+        ("device-code", device_login(env, &oidc, target, opts).await?)
+    };
+    let (reg, access, expires_in, refresh) = token;
+    let expires = now + time::Duration::seconds(i64::from(expires_in));
+    write_token(&path, &new_token(&target.start_url, &target.region, &access, expires, Some(&reg), refresh.as_deref()))
+        .map_err(io(format!("writing {}", path.display())))?;
+    Ok(Outcome { target: target.label(), expires_at: format_z(expires), already_logged_in: false, flow: Some(flow) })
+}
+
+type Token = (Registration, String, i32, Option<String>);
+
+/// A cached registration that fits (unexpired, same grant kind), or a new one, cached.
+async fn registration(
+    oidc: &aws_sdk_ssooidc::Client,
+    target: &Target,
+    pkce: bool,
+    redirect: Option<&str>,
+    env: &Env,
+) -> Result<Registration, Error> {
+    let dir = sso_cache_dir(env);
+    let path = match &target.session {
+        Some(s) => registration_path(&dir, &target.start_url, &target.region, &target.scopes, s),
+        None => dir.join(format!("botocore-client-id-{}.json", target.region)),
+    };
+    let now = OffsetDateTime::now_utc();
+    if let Some(r) = read_registration(&path)
+        && parse_timestamp(&r.expires_at).is_some_and(|e| e - now > time::Duration::minutes(15))
+        && r.grant_types.as_ref().is_some_and(|g| g.iter().any(|x| x == "authorization_code")) == pkce
+    {
+        return Ok(r);
+    }
+    let name = match &target.session {
+        Some(s) => format!("botocore-client-{s}"),
+        None => format!("botocore-client-{}", now.unix_timestamp()),
+    };
+    let mut req = oidc
+        .register_client()
+        .client_name(name)
+        .client_type("public")
+        .set_scopes(Some(target.scopes.clone()).filter(|s| !s.is_empty()));
+    if pkce {
+        req = req
+            .grant_types("authorization_code")
+            .grant_types("refresh_token")
+            .redirect_uris(redirect.unwrap_or("http://127.0.0.1/oauth/callback"))
+            .issuer_url(&target.start_url);
+    }
+    let out = req.send().await.map_err(|e| sdk_error("sso-oidc:RegisterClient", Some(&target.start_url), None, e))?;
+    let reg = Registration {
+        client_id: out.client_id().unwrap_or_default().into(),
+        client_secret: out.client_secret().unwrap_or_default().into(),
+        expires_at: format_z(OffsetDateTime::from_unix_timestamp(out.client_secret_expires_at()).unwrap_or(now)),
+        scopes: Some(target.scopes.clone()).filter(|s| !s.is_empty()),
+        grant_types: pkce.then(|| vec!["authorization_code".into(), "refresh_token".into()]),
+    };
+    write_registration(&path, &reg).map_err(io(format!("writing {}", path.display())))?;
+    Ok(reg)
+}
+
+enum PkceError {
+    LoopbackUnavailable(String),
+    Failed(Error),
+}
+use PkceError::{Failed, LoopbackUnavailable};
+
+async fn pkce_login(
+    env: &Env,
+    settings: &ClientSettings,
+    oidc: &aws_sdk_ssooidc::Client,
+    target: &Target,
+    opts: &Options,
+) -> Result<Token, PkceError> {
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| LoopbackUnavailable(e.to_string()))?;
+    let port = listener.local_addr().map_err(|e| LoopbackUnavailable(e.to_string()))?.port();
+    let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
+    let reg = registration(oidc, target, true, Some("http://127.0.0.1/oauth/callback"), env).await.map_err(Failed)?;
+    let verifier: String = {
+        use rand::Rng;
+        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+        let mut rng = rand::rng();
+        (0..64).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    };
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let state = uuid::Uuid::new_v4().to_string();
+    let base = settings
+        .endpoint("SSO_OIDC")
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://oidc.{}.amazonaws.com", target.region));
+    let query: String = [
+        ("response_type", "code"),
+        ("client_id", reg.client_id.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("state", state.as_str()),
+        ("code_challenge_method", "S256"),
+        ("scopes", &target.scopes.join(",")),
+        ("code_challenge", challenge.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}={}", url_encode(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let url = format!("{base}/authorize?{query}");
+    let opened = !opts.no_browser && open_browser(env, &url);
+    if !opts.quiet {
+        if opened {
+            eprintln!(
+                "aws-sso-sync: signing in to {} in your browser. If no page opened, visit:\n  {url}",
+                target.label()
+            );
+        } else {
+            eprintln!(
+                "aws-sso-sync: to sign in to {}, open this URL in a browser on this machine:\n  {url}",
+                target.label()
+            );
+        }
+    }
+    let code = tokio::time::timeout(opts.timeout, wait_for_callback(&listener, &state))
+        .await
+        .map_err(|_| Failed(denied(target, format!("no sign-in within {} seconds", opts.timeout.as_secs()))))?
+        .map_err(|e| Failed(denied(target, e)))?;
+    let out = oidc
+        .create_token()
+        .client_id(&reg.client_id)
+        .client_secret(&reg.client_secret)
+        .grant_type("authorization_code")
+        .code(code)
+        .redirect_uri(&redirect)
+        .code_verifier(&verifier)
+        .send()
+        .await
+        .map_err(|e| Failed(sdk_error("sso-oidc:CreateToken", Some(&target.start_url), Some(target.command()), e)))?;
+    Ok((reg, out.access_token().unwrap_or_default().into(), out.expires_in(), out.refresh_token().map(str::to_string)))
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Serves the loopback redirect until `/oauth/callback` arrives with our state. A minimal HTTP
+/// reader by hand: one GET with a query string is all it must understand, and a web framework
+/// here would be most of the binary.
+async fn wait_for_callback(listener: &tokio::net::TcpListener, state: &str) -> Result<String, String> {
+    loop {
+        let (mut sock, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 8192];
+        let mut len = 0;
+        while len < buf.len() {
+            let n = sock.read(&mut buf[len..]).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            len += n;
+            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let head = String::from_utf8_lossy(&buf[..len]).to_string();
+        let target = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("").to_string();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        if path != "/oauth/callback" {
+            let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+            continue;
+        }
+        let params: Vec<(String, String)> =
+            query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (url_decode(k), url_decode(v))).collect();
+        let get = |k: &str| params.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let (status, page, result) = if get("state").as_deref() != Some(state) {
+            (
+                "400 Bad Request",
+                "The sign-in answer did not match this login. Run the login again.",
+                Err("the redirect's state did not match (a stale or foreign sign-in)".to_string()),
+            )
+        } else if let Some(e) = get("error") {
+            (
+                "200 OK",
+                "Sign-in was not completed. You can close this window.",
+                Err(format!("the sign-in was refused: {e}")),
+            )
+        } else if let Some(code) = get("code") {
+            ("200 OK", "Signed in. You can close this window and return to your terminal.", Ok(code))
+        } else {
+            ("400 Bad Request", "The redirect had no code.", Err("the redirect had no code".to_string()))
+        };
+        let body = format!("<!doctype html><html><body><p>{page}</p></body></html>");
+        let _ = sock
+            .write_all(format!("HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes())
+            .await;
+        return result;
+    }
+}
+
+async fn device_login(
+    env: &Env,
+    oidc: &aws_sdk_ssooidc::Client,
+    target: &Target,
+    opts: &Options,
+) -> Result<Token, Error> {
+    let reg = registration(oidc, target, false, None, env).await?;
+    let start = oidc
+        .start_device_authorization()
+        .client_id(&reg.client_id)
+        .client_secret(&reg.client_secret)
+        .start_url(&target.start_url)
+        .send()
+        .await
+        .map_err(|e| {
+            sdk_error("sso-oidc:StartDeviceAuthorization", Some(&target.start_url), Some(target.command()), e)
+        })?;
+    let url = start.verification_uri_complete().or(start.verification_uri()).unwrap_or_default().to_string();
+    let opened = !opts.no_browser && has_display(env) && open_browser(env, &url);
+    if !opts.quiet {
+        eprintln!(
+            "aws-sso-sync: to sign in to {}, {} {url}\n  and confirm the code: {}",
+            target.label(),
+            if opened { "confirm in the browser page that opened, or visit" } else { "visit" },
+            start.user_code().unwrap_or_default()
+        );
+    }
+    let mut interval = Duration::from_secs(u64::try_from(start.interval()).unwrap_or(5).max(1));
+    let deadline = tokio::time::Instant::now()
+        + opts.timeout.min(Duration::from_secs(u64::try_from(start.expires_in()).unwrap_or(600).max(1)));
+    loop {
+        tokio::time::sleep(interval).await;
+        if tokio::time::Instant::now() > deadline {
+            return Err(denied(target, "the device code expired before it was confirmed".into()));
+        }
+        let res = oidc
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(&reg.client_secret)
+            .grant_type(DEVICE_GRANT)
+            .device_code(start.device_code().unwrap_or_default())
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                return Ok((
+                    reg,
+                    out.access_token().unwrap_or_default().into(),
+                    out.expires_in(),
+                    out.refresh_token().map(str::to_string),
+                ));
+            }
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_authorization_pending_exception() => {}
+                Some(s) if s.is_slow_down_exception() => interval += Duration::from_secs(5),
+                Some(s) if s.is_expired_token_exception() => {
+                    return Err(denied(target, "the device code expired before it was confirmed".into()));
+                }
+                Some(s) if s.is_access_denied_exception() => {
+                    return Err(denied(target, "the sign-in was denied".into()));
+                }
+                _ => return Err(sdk_error("sso-oidc:CreateToken", Some(&target.start_url), Some(target.command()), e)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_coding() {
+        assert_eq!(url_encode("http://127.0.0.1:5/oauth/callback"), "http%3A%2F%2F127.0.0.1%3A5%2Foauth%2Fcallback");
+        assert_eq!(url_decode("a%20b+c%2Fd%zz"), "a b c/d%zz");
+    }
+}

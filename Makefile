@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv test fmt lint demo sandbox completions bench install uninstall clean
+.PHONY: all build release venv bench-venv test fmt lint demo sandbox completions bench install uninstall clean
 
 all: build
 
@@ -47,5 +47,12 @@ clean:
 	rm -rf $(VENV)
 
 # Side-by-side figures on the sandbox (release build); writes BENCHMARKS.md and bench/results.json.
-bench: venv release
-	$(CARGO) run --quiet --release -p e2e --bin bench -- --target-dir target/release
+bench: venv bench-venv release
+	$(CARGO) run --quiet --release -p e2e --bin bench -- --target-dir target/release $(BENCH_ARGS)
+
+# The peers we compare with (PyPI, pinned), apart from the test venv so their pins cannot clash.
+bench-venv: .venv-bench/.installed
+.venv-bench/.installed: tests/sandbox/bench-requirements.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet --disable-pip-version-check -r tests/sandbox/bench-requirements.txt
+	touch $@

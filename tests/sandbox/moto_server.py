@@ -8,6 +8,10 @@ in-process (as moto's ThreadedMotoServer does) behind a small middleware that se
   POST /_sandbox/backdate  {"user": "u", "key_index": 0 | "access_key_id": "AKIA...",
                             "days": 200, "last_used_days": 120 | null, "service": "s3",
                             "region": "us-east-1", "user_days": 400, "account_id": "123456789012"}
+  POST /_sandbox/root-keys {"present": true}   GetAccountSummary then reports root access keys
+                                               (moto has no root user to give keys to)
+  POST /_sandbox/faults {"throttle_rate": 0.3, "seed": 1}
+                                               that share of AWS requests answer 400 Throttling
   GET  /_sandbox/health
 Reset with moto's own POST /moto-api/reset.
 
@@ -16,8 +20,10 @@ Usage: moto_server.py [--host 127.0.0.1] [--port 0]   (prints "PORT <n>" once li
 
 import argparse
 import datetime
+import io
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -26,7 +32,21 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.iam.models import AccessKeyLastUsed, iam_backends
+from moto.iam.models import AccessKeyLastUsed, AccountSummary, iam_backends
+
+ROOT_KEYS = {"present": False}
+_original_summary = AccountSummary.summary_map
+
+
+def _patched_summary(self):
+    summary = dict(_original_summary.fget(self))
+    if ROOT_KEYS["present"]:
+        summary["AccountAccessKeysPresent"] = 1
+    return summary
+
+
+# moto has no root user to hold keys; let tests say that it has one.
+AccountSummary.summary_map = property(_patched_summary)
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -78,20 +98,45 @@ def backdate(body):
     }
 
 
+THROTTLED = (
+    b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+    b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
+)
+
+
 class Control:
     def __init__(self, app):
         self.app = app
+        self.throttle_rate = 0.0
+        self.rng = random.Random(0)
+
+    def aws(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if self.throttle_rate and self.rng.random() < self.throttle_rate:
+            start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
+            return [THROTTLED]
+        return self.app(environ, start_response)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/_sandbox/"):
-            return self.app(environ, start_response)
+            return self.aws(environ, start_response)
         request = Request(environ)
         try:
             if path == "/_sandbox/health":
                 result, status = {"ok": True, "services": ["iam", "sts"]}, 200
             elif path == "/_sandbox/backdate" and request.method == "POST":
                 result, status = backdate(json.loads(request.get_data() or b"{}")), 200
+            elif path == "/_sandbox/root-keys" and request.method == "POST":
+                ROOT_KEYS["present"] = bool(json.loads(request.get_data() or b"{}").get("present", True))
+                result, status = {"root_keys": ROOT_KEYS["present"]}, 200
+            elif path == "/_sandbox/faults" and request.method == "POST":
+                body = json.loads(request.get_data() or b"{}")
+                self.throttle_rate = float(body.get("throttle_rate", 0.0))
+                self.rng = random.Random(body.get("seed", 0))
+                result, status = {"throttle_rate": self.throttle_rate}, 200
             else:
                 result, status = {"error": f"no control route {request.method} {path}"}, 404
         except (KeyError, ValueError, TypeError) as e:

@@ -371,3 +371,47 @@ fn ad_hoc_role_list_and_clear_cache() {
     assert_eq!(code, 0);
     assert!(w.cache_files().is_empty());
 }
+
+#[test]
+fn console_sign_in_urls_follow_the_federation_rules() {
+    let w = World::new();
+    let console = |args: &[&str]| {
+        let mut cmd = w.home.command_with(binary("aws-assume"), &w.sandbox, None);
+        cmd.args(args).env("AWS_ASSUME_FEDERATION_URL", format!("{}/federation", w.sandbox.url));
+        run(&mut cmd)
+    };
+    // A role assumed with long-term keys: SessionDuration is allowed and sent.
+    let (code, url, err) = console(&["ro", "--console", "--print", "--duration", "3600"]);
+    assert_eq!(code, 0, "{err}");
+    let url = url.trim();
+    assert!(
+        url.starts_with(&format!(
+            "{}/federation?Action=login&Issuer=aws-assume&Destination=https%3A%2F%2Fus-east-1.console.aws.amazon.com",
+            w.sandbox.url
+        )),
+        "{url}"
+    );
+    let signin = w.sandbox.requests().into_iter().find(|r| r.operation == "GetSigninToken").unwrap();
+    assert_eq!(signin.params["SessionDuration"], "3600");
+    let resp = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 302, "the sign-in token is accepted");
+    // An IAM user: GetFederationToken first (the endpoint refuses long-term keys).
+    w.sandbox.clear_requests();
+    let (code, _, err) = console(&["alice", "--console", "--print"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(w.sandbox.count("GetFederationToken"), 1);
+    // A chained role: no SessionDuration (AWS refuses it there).
+    let (code, _, err) = console(&["auditor", "--console", "--print", "--duration", "3600"]);
+    assert_eq!(code, 0, "{err}");
+    let last = w.sandbox.requests().into_iter().rfind(|r| r.operation == "GetSigninToken").unwrap();
+    assert!(!last.params.contains_key("SessionDuration"), "{:?}", last.params);
+    // No secret on stdout besides the URL's one-time token.
+    let (_, url, _) = console(&["ro", "--console", "--print"]);
+    assert!(!url.contains(ALICE_SECRET));
+}

@@ -4,6 +4,7 @@
 //! The chain, caches and MFA sessions live in `shared`; this crate adds the prompt, the output
 //! formats, exec, the shell integration and the cache commands.
 
+mod console;
 mod mfa;
 pub mod shells;
 
@@ -66,6 +67,12 @@ pub struct Cli {
     /// Ad hoc: the role session name.
     #[arg(long, value_name = "NAME", requires = "role_arn")]
     role_session_name: Option<String>,
+    /// Open the AWS console signed in with these credentials.
+    #[arg(long)]
+    console: bool,
+    /// With --console: print the sign-in URL instead of opening a browser.
+    #[arg(long, requires = "console")]
+    print: bool,
     /// Start a subshell ($SHELL) with the credentials.
     #[arg(long)]
     shell: bool,
@@ -191,6 +198,18 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
         p => credentials::run_plan(&ctx, p).await?,
     };
     let region = app.settings.region.clone();
+    if cli.console {
+        let url =
+            console::signin_url(&app.env, &app.settings, &plan, &resolved, cli.duration, region.as_deref()).await?;
+        if !cli.print && console::open(&app.env, &url) {
+            if !cli.global.quiet {
+                eprintln!("aws-assume: opened the AWS console for `{}` in your browser", plan.profile);
+            }
+        } else {
+            output::print_text(&url).map_err(io("writing the output"))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if !cli.command.is_empty() || cli.shell {
         return exec(&cli, &plan, &resolved, region.as_deref());
     }

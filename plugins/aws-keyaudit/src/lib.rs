@@ -1,32 +1,377 @@
-//! `aws-keyaudit`: Audit IAM access keys: age, last use, two active keys, root keys, source-IP restriction.
-//!
-//! Skeleton: the command line parses; the tool itself lands with its own issue.
+//! `aws-keyaudit`: audit IAM access keys (age, last use, two active keys, root keys, and whether a
+//! source-IP / VPC restriction really covers each key), fit for CI and many accounts. Read-only:
+//! it never changes IAM.
+
+pub mod checks;
+pub mod data;
+pub mod policy;
+pub mod report;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use shared::app::App;
+use shared::cli::GlobalArgs;
+use shared::credentials::{self, Selection};
+use shared::error::{Error, exit};
+use shared::output;
+
+use checks::{Finding, Severity};
+use report::Format;
 
 /// Audit IAM access keys: age, last use, two active keys, root keys, source-IP restriction.
 #[derive(Debug, Parser)]
-#[command(name = "aws-keyaudit", version, about)]
-pub struct Cli {}
+#[command(name = "aws-keyaudit", version = shared::cli::VERSION, about, long_about = None)]
+pub struct Cli {
+    /// Profile(s) to audit (repeatable; default: the usual chain).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    profiles: Vec<String>,
+    /// Audit every profile of the config (each account once).
+    #[arg(long, conflicts_with = "profiles")]
+    all_profiles: bool,
+    /// Region for the calls (IAM is global).
+    #[arg(long)]
+    region: Option<String>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    output: Option<Format>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// KA-ROTATE / KA-INACTIVE-STALE: maximum key age in days.
+    #[arg(long, default_value_t = 90)]
+    max_age_days: i64,
+    /// KA-UNUSED: maximum days without use (never-used keys count from creation).
+    #[arg(long, default_value_t = 45)]
+    max_unused_days: i64,
+    /// KA-NO-OWNER-TAG: the tag key that names a user's owner.
+    #[arg(long, default_value = "owner")]
+    owner_tag: String,
+    /// KA-NO-IP-RESTRICTION: ranges the allowed networks must lie in (repeatable).
+    #[arg(long = "allowed-cidr", value_name = "CIDR", value_parser = parse_cidr)]
+    allowed_cidrs: Vec<ipnet::IpNet>,
+    /// KA-NO-IP-RESTRICTION: more allowed IPv4 addresses than this is WEAK.
+    #[arg(long, default_value_t = 65_536)]
+    max_allowed_addresses: u128,
+    /// Suppressions (TOML `[[suppress]]` with check/account/user/key, reason, expires).
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<std::path::PathBuf>,
+    /// Also report long-lived keys in ~/.aws/credentials and the environment.
+    #[arg(long)]
+    local: bool,
+    /// Accounts audited at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Log each AWS call; at the end, the number of calls per operation.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Print nothing to stderr but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
 
-/// The clap command (for completions and man pages).
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    policy::parse_net(s).ok_or_else(|| format!("`{s}` is not an address or CIDR range"))
+}
+
+/// The clap command (completions, man page).
 pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Runs the tool with `args` and returns its exit code.
+/// Runs aws-keyaudit with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match Cli::try_parse_from(args) {
-        Ok(_) => {
-            eprintln!("error: aws-keyaudit is not implemented yet");
-            ExitCode::from(2)
-        }
+    let cli: Cli = match shared::cli::parse(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
         Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+            return shared::cli::report(
+                "aws-keyaudit",
+                &Error::Io { context: "starting the runtime".into(), source: e },
+            );
         }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => shared::cli::report("aws-keyaudit", &e),
     }
 }
+
+fn global(cli: &Cli, profile: Option<String>) -> GlobalArgs {
+    GlobalArgs { profile, region: cli.region.clone(), output: None, verbose: cli.verbose, quiet: cli.quiet }
+}
+
+struct Audited {
+    profile: Option<String>,
+    account: Option<data::Account>,
+    error: Option<Error>,
+    calls: std::collections::BTreeMap<String, u64>,
+}
+
+async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
+    let g = global(cli, profile.clone());
+    let mut calls = Default::default();
+    let result = async {
+        let sel = match &profile {
+            Some(p) => Selection { name: p.clone(), explicit: true, from_env: false },
+            None => app.selection.clone(),
+        };
+        let mut settings = App::settings_for(&app.env, &app.files, &sel.name, &g)?;
+        // Standard retries (exponential backoff with full jitter), more of them: the SDK's adaptive
+        // mode collapses its client-side rate after a few throttles (minutes for a few dozen calls).
+        settings.max_attempts = settings.max_attempts.max(8);
+        let ctx = app.context(&settings, None);
+        let resolved = credentials::resolve(&ctx, &sel).await?;
+        let who = settings
+            .sts(Some(&resolved.credentials))
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
+        let account = who.account().unwrap_or_default().to_string();
+        let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&resolved.credentials)))
+            .interceptor(settings.calls.clone());
+        if let Some(url) = settings.endpoint("IAM") {
+            b = b.endpoint_url(url);
+        }
+        let iam = aws_sdk_iam::Client::from_conf(b.build());
+        let data = data::collect(&iam, &account, 8).await;
+        calls = settings.calls.counts();
+        let mut data = data?;
+        if cli.local {
+            local_keys(app, &iam, &mut data).await;
+        }
+        Ok::<_, Error>(data)
+    }
+    .await;
+    match result {
+        Ok(a) => Audited { profile, account: Some(a), error: None, calls },
+        Err(e) => Audited { profile, account: None, error: Some(e), calls },
+    }
+}
+
+/// Long-lived keys on this machine (credentials file, environment), looked up in the account.
+async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Account) {
+    let mut found: Vec<(String, String)> = Vec::new();
+    if let Some(doc) = &app.files.credentials {
+        for s in doc.sections() {
+            for (k, v, _) in doc.properties(s.body) {
+                if k == "aws_access_key_id" && v.starts_with("AKIA") {
+                    found.push((v, format!("{} [{}]", app.files.credentials_path.display(), s.name)));
+                }
+            }
+        }
+    }
+    if let Some(id) = app.env.get("AWS_ACCESS_KEY_ID").filter(|k| k.starts_with("AKIA")) {
+        found.push((id.to_string(), "the environment (AWS_ACCESS_KEY_ID)".into()));
+    }
+    for (id, place) in found {
+        let user = iam.get_access_key_last_used().access_key_id(&id).send().await.ok();
+        let name = user.as_ref().and_then(|u| u.user_name().map(str::to_string));
+        let last = user
+            .as_ref()
+            .and_then(|u| u.access_key_last_used())
+            .and_then(|l| l.last_used_date())
+            .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok());
+        let created = match &name {
+            Some(n) => iam.list_access_keys().user_name(n).send().await.ok().and_then(|o| {
+                o.access_key_metadata()
+                    .iter()
+                    .find(|m| m.access_key_id() == Some(id.as_str()))
+                    .and_then(|m| m.create_date().map(|d| d.secs()))
+            }),
+            None => None,
+        };
+        acct.users.push(data::User {
+            name: format!("(local) {}", name.clone().unwrap_or_else(|| "unknown user".into())),
+            arn: place.clone(),
+            keys: vec![data::Key {
+                id: id.clone(),
+                status: "Local".into(),
+                created: created
+                    .and_then(|c| time::OffsetDateTime::from_unix_timestamp(c).ok())
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                last_used: last,
+                last_service: None,
+            }],
+            ..data::User::default()
+        });
+    }
+}
+
+fn local_findings(acct: &data::Account, now: time::OffsetDateTime) -> Vec<Finding> {
+    acct.users
+        .iter()
+        .filter(|u| u.keys.iter().any(|k| k.status == "Local"))
+        .map(|u| {
+            let k = &u.keys[0];
+            let age = if k.created == time::OffsetDateTime::UNIX_EPOCH {
+                "unknown age".to_string()
+            } else {
+                format!("created {} days ago", (now - k.created).whole_days())
+            };
+            let used = k
+                .last_used
+                .map(|t| format!("last used {} days ago", (now - t).whole_days()))
+                .unwrap_or_else(|| "never used (or not in this account)".into());
+            let c = checks::check("KA-LOCAL-LONG-LIVED");
+            use sha1::Digest;
+            Finding {
+                id: hex::encode(sha1::Sha1::digest(format!("KA-LOCAL-LONG-LIVED|{}|{}", acct.id, k.id).as_bytes()))
+                    [..16]
+                    .to_string(),
+                check: c.id,
+                severity: c.severity,
+                status: "FAIL",
+                account: acct.id.clone(),
+                user: u.name.clone(),
+                arn: u.arn.clone(),
+                key: Some(k.id.clone()),
+                title: c.title,
+                detail: format!("in {}: {age}, {used}", u.arn),
+                analysis: None,
+                suppressed_because: None,
+            }
+        })
+        .collect()
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let suppressions = match &cli.ignore_file {
+        Some(p) => checks::read_ignore_file(p)
+            .map_err(|e| Error::usage(e, Some("see README: aws-keyaudit suppressions".into())))?,
+        None => Vec::new(),
+    };
+    let app = App::without_profile(&global(&cli, None), shared::os::Env::from_process())?;
+    let targets: Vec<Option<String>> = if cli.all_profiles {
+        app.files.profile_names().into_iter().map(Some).collect()
+    } else if cli.profiles.is_empty() {
+        vec![None]
+    } else {
+        cli.profiles.iter().cloned().map(Some).collect()
+    };
+    let audited: Vec<Audited> = futures_util::stream::iter(targets.into_iter().map(|p| audit_one(&cli, &app, p)))
+        .buffered(cli.concurrency.max(1))
+        .collect()
+        .await;
+    let now = time::OffsetDateTime::now_utc();
+    let settings = checks::Settings {
+        max_age_days: cli.max_age_days,
+        max_unused_days: cli.max_unused_days,
+        owner_tag: cli.owner_tag.clone(),
+        policy: policy::Options {
+            max_addresses: cli.max_allowed_addresses,
+            allowed_cidrs: cli.allowed_cidrs.clone(),
+            ..policy::Options::default()
+        },
+    };
+    let mut findings = Vec::new();
+    let mut accounts = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut failures = 0;
+    let mut calls: std::collections::BTreeMap<String, u64> = Default::default();
+    for a in &audited {
+        for (k, v) in &a.calls {
+            *calls.entry(k.clone()).or_default() += v;
+        }
+        match (&a.account, &a.error) {
+            (Some(acct), _) => {
+                if !seen.insert(acct.id.clone()) {
+                    continue;
+                }
+                findings.extend(checks::run(acct, &settings, now));
+                findings.extend(local_findings(acct, now));
+                accounts.push(json!({
+                    "id": acct.id,
+                    "profile": a.profile,
+                    "users": acct.users.iter().filter(|u| !u.name.starts_with("(local)")).count(),
+                    "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.status != "Local").count()).sum::<usize>(),
+                    "credential_report_generated": acct.report_generated.map(shared::cache::format_z),
+                    "credential_report_age_hours": acct.report_generated.map(|g| ((now - g).whole_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
+                }));
+            }
+            (None, Some(e)) => {
+                failures += 1;
+                let hint = shared::error::Hint::hint(e).map(|h| format!(" (hint: {h})")).unwrap_or_default();
+                accounts.push(json!({"profile": a.profile, "error": format!("{e}{hint}"), "exit_code": e.exit_code()}));
+                if !cli.quiet {
+                    eprintln!(
+                        "aws-keyaudit: error: {}: {e}{}",
+                        a.profile.as_deref().unwrap_or("(default credentials)"),
+                        hint
+                    );
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let expired = checks::suppress(&mut findings, &suppressions, now);
+    if !cli.quiet {
+        for s in &expired {
+            eprintln!(
+                "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",
+                s.expires.as_deref().unwrap_or("?"),
+                s.reason
+            );
+        }
+        for a in &accounts {
+            if let Some(h) = a["credential_report_age_hours"].as_f64().filter(|h| *h >= 1.0) {
+                eprintln!(
+                    "aws-keyaudit: note: the credential report of {} is {h} hours old (AWS regenerates it at most every 4 hours)",
+                    a["id"].as_str().unwrap_or("?")
+                );
+            }
+        }
+    }
+    let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
+    let write =
+        |s: &str| output::print_text(s).map_err(|e| Error::Io { context: "writing the output".into(), source: e });
+    match format {
+        Format::Table => write(&report::table(&findings))?,
+        Format::Text => write(
+            &findings.iter().filter(|f| f.status == "FAIL").map(|f| output::text_line(&[f.severity.as_str().into(), f.check.into(), f.account.clone(), f.user.clone(), f.key.clone().unwrap_or_default(), f.detail.clone()])).collect::<Vec<_>>().join("\n"),
+        )?,
+        Format::Csv => write(&report::csv(&findings).map_err(|e| Error::Io { context: "writing CSV".into(), source: std::io::Error::other(e) })?)?,
+        Format::Sarif => output::print_json(&report::sarif(&findings, shared::cli::VERSION)).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
+        Format::Markdown => write(&report::markdown(&findings, &accounts))?,
+        Format::Json => output::print_json(&json!({
+            "report": {"generated_at": shared::cache::format_z(now), "tool": format!("aws-keyaudit {}", shared::cli::VERSION), "accounts": accounts,
+                "settings": {"max_age_days": cli.max_age_days, "max_unused_days": cli.max_unused_days, "owner_tag": cli.owner_tag, "max_allowed_addresses": cli.max_allowed_addresses.to_string()}},
+            "summary": report::summary(&findings),
+            "findings": findings,
+            "expired_suppressions": expired,
+            "calls": calls,
+        }))
+        .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
+    }
+    if cli.verbose > 0 {
+        let total: u64 = calls.values().sum();
+        eprintln!(
+            "aws-keyaudit: {total} AWS calls: {}",
+            calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if failures > 0 && failures == audited.len() {
+        return Ok(ExitCode::from(
+            audited.iter().find_map(|a| a.error.as_ref().map(Error::exit_code)).unwrap_or(exit::SERVICE),
+        ));
+    }
+    let verdict = cli.fail_on.is_some_and(|level| findings.iter().any(|f| f.status == "FAIL" && f.severity >= level));
+    Ok(if verdict {
+        ExitCode::from(exit::VERDICT)
+    } else if failures > 0 {
+        ExitCode::from(exit::SERVICE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Value re-export for tests of the JSON shape.
+pub type Json = Value;

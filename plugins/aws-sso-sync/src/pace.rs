@@ -1,6 +1,7 @@
 //! Client-side pacing for the portal: a shared token bucket whose rate adapts (AIMD). It starts
-//! unlimited (only the concurrency bound applies); on the first 429 it drops to what actually
-//! succeeded in the last second, less 5%, and climbs back 5% per second without throttling. With
+//! unlimited (only the concurrency bound applies); on the first 429 it drops to what succeeded in
+//! the last second (at least 10/s: IdC's limit is about 20 TPS, and the first answers may not be
+//! in yet), then loses 15% per further throttle and gains max(1, 5%) per second without one. With
 //! jittered exponential backoff per retried request, a big organisation finishes without a
 //! failure and close to the fastest the portal's limit allows (IdC's is about 20 TPS; its users
 //! hit 429 storms with tools that do not pace, peers-and-formats.md §4.1).
@@ -89,7 +90,7 @@ impl Pacer {
         }
         let calm = s.last_throttle.is_none_or(|t| now.duration_since(t) > WINDOW);
         if s.rate.is_finite() && calm && now.duration_since(s.last_raise) > WINDOW {
-            s.rate *= 1.05;
+            s.rate += (s.rate * 0.05).max(1.0);
             s.last_raise = now;
         }
     }
@@ -104,8 +105,7 @@ impl Pacer {
         let observed = s.recent_ok.len() as f64;
         let fresh = s.last_throttle.is_none_or(|t| now.duration_since(t) > Duration::from_millis(250));
         if fresh {
-            let target = (observed * 0.95).max(1.0);
-            s.rate = if s.rate.is_finite() { s.rate.min(target.max(s.rate * 0.8)) } else { target };
+            s.rate = if s.rate.is_finite() { (s.rate * 0.85).max(1.0) } else { observed.max(10.0) };
             s.tokens = 0.0;
             s.last = now;
         }
@@ -133,18 +133,23 @@ mod tests {
     #[tokio::test]
     async fn throttling_sets_the_rate_from_what_succeeded() {
         let p = Pacer::new();
-        for _ in 0..10 {
+        for _ in 0..30 {
             p.acquire().await;
             p.success();
         }
         p.throttled();
-        let rate = p.lock().rate;
-        assert!((9.0..=10.0).contains(&rate), "{rate}");
+        assert_eq!(p.lock().rate, 30.0, "what succeeded in the last second");
+        p.lock().last_throttle = Some(Instant::now() - Duration::from_secs(1));
+        p.throttled();
+        assert_eq!(p.lock().rate, 25.5, "15% less on a further throttle");
+        let q = Pacer::new();
+        q.throttled();
+        assert_eq!(q.lock().rate, 10.0, "never below 10/s on the first throttle");
         let start = Instant::now();
         for _ in 0..5 {
-            p.acquire().await;
+            q.acquire().await;
         }
-        assert!(start.elapsed() >= Duration::from_millis(350), "paced at ~9.5/s");
+        assert!(start.elapsed() >= Duration::from_millis(400), "paced at 10/s");
         assert!(backoff(0) <= Duration::from_millis(100) && backoff(10) <= Duration::from_secs(5));
     }
 }

@@ -3,7 +3,7 @@
 //! the median, min, max and p90 wall time. No figure here is asserted by a test: speed claims
 //! are measured, not hard-coded.
 //!
-//! Usage: bench [--runs N] [--target-dir DIR]
+//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync] [--target-dir DIR]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -141,6 +141,155 @@ fn bench_whoami(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
         "speedup_vs_awscli": speedup, "ratio_vs_raw": vs_raw})
 }
 
+fn bench_venv(name: &str) -> PathBuf {
+    let p = workspace_root().join(".venv-bench/bin").join(name);
+    assert!(p.exists(), "{} is missing: run `make bench-venv`", p.display());
+    p
+}
+
+fn bench_assume(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws-assume (warm cache) vs awsume vs aws-export-credentials");
+    let sandbox = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    home.credentials(&format!("[alice]\naws_access_key_id = {ALICE_KEY}\naws_secret_access_key = {ALICE_SECRET}\n"));
+    home.config("[profile ro]\nrole_arn = arn:aws:iam::222222222222:role/readonly\nsource_profile = alice\nregion = us-east-1\n");
+    let files = |c: &mut Command| {
+        c.env("AWS_CONFIG_FILE", home.aws("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.aws("credentials"))
+            .env("AWS_DEFAULT_REGION", "us-east-1");
+    };
+    let mut calls = serde_json::Map::new();
+    let measure = |label: &str, calls: &mut serde_json::Map<String, Value>, make: &mut dyn FnMut() -> Command| {
+        let before = sandbox.count("AssumeRole");
+        let s = time_command(label, runs, make);
+        calls.insert(label.into(), json!(sandbox.count("AssumeRole") - before));
+        s
+    };
+    let ours = measure("aws-assume ro --format process", &mut calls, &mut || {
+        let mut c = home.command_with(bin.join("aws-assume"), &sandbox, None);
+        c.args(["ro", "--format", "process"]);
+        c
+    });
+    // Its --cache-file option crashes with current botocore (Credentials.__new__ arity), so it
+    // runs as users run it by default: no cache, one AssumeRole per call.
+    let aec = measure("aws-export-credentials --profile ro --json", &mut calls, &mut || {
+        let mut c = home.command_with(bench_venv("aws-export-credentials"), &sandbox, None);
+        c.args(["--profile", "ro", "--json"]);
+        files(&mut c);
+        c
+    });
+    let awsume = measure("awsume ro -s", &mut calls, &mut || {
+        let mut c = home.command_with(bench_venv("awsumepy"), &sandbox, None);
+        c.args(["ro", "-s"]);
+        files(&mut c);
+        c
+    });
+    md.push("## aws-assume\n".into());
+    md.push("A role profile (`source_profile` with static keys), warm cache: each tool's own cache already holds the session. `AssumeRole calls` counts STS calls during the measured runs.\n".into());
+    md.push(
+        "| command | median ms | min | p90 | max | AssumeRole calls |\n| --- | --- | --- | --- | --- | --- |".into(),
+    );
+    for (label, st) in [
+        ("aws-assume ro --format process", &ours),
+        ("aws-export-credentials --profile ro --json", &aec),
+        ("awsume ro -s", &awsume),
+    ] {
+        md.push(format!("{} {} |", row(&format!("`{label}`"), st), calls[label]));
+    }
+    let slowest_peer = aec.median.min(awsume.median);
+    md.push(format!("\n- aws-assume: **{:.2} ms** median (target: < 5 ms), **{:.1}×** faster than the faster peer (target: ≥ 30×).\n", ours.median, slowest_peer / ours.median));
+    json!({"aws_assume": stat_json(&ours), "aws_export_credentials": stat_json(&aec), "awsume": stat_json(&awsume), "assume_role_calls": calls, "speedup_vs_fastest_peer": slowest_peer / ours.median})
+}
+
+fn bench_sso_sync(bin: &Path, runs: usize, peer_runs: usize, accounts: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws-sso-sync vs aws-sso-util configure populate: {accounts} accounts x 3 roles, 100 ms latency");
+    let mut scenario = standard_scenario();
+    scenario.accounts.clear();
+    scenario.generate = Some(e2e::emulator::scenario::Generate {
+        count: accounts,
+        first_id: 100_000_000_000,
+        name_prefix: "account".into(),
+        permission_sets: vec!["AdministratorAccess".into(), "ReadOnly".into(), "Billing".into()],
+    });
+    scenario.faults.latency_ms = 100;
+    let sandbox = Sandbox::start(scenario);
+    let home = Home::new();
+    let token = sandbox.issue_token(86_400);
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(24))
+        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap();
+    let body =
+        json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": token, "expiresAt": expires}).to_string();
+    let cache = home.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for key in ["corp", START_URL] {
+        use sha1::Digest;
+        std::fs::write(cache.join(format!("{}.json", hex::encode(sha1::Sha1::digest(key.as_bytes())))), &body).unwrap();
+    }
+    let session = format!("[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n");
+    let ours_cfg = home.aws("config");
+    let peer_cfg = home.aws("peer-config");
+    let run_ours = |label: &str, n: usize| {
+        let before = sandbox.requests().len();
+        let st = time_command(label, n, || {
+            std::fs::write(&ours_cfg, &session).unwrap();
+            let mut c = home.command_with(bin.join("aws-sso-sync"), &sandbox, None);
+            c.args(["--sso-session", "corp", "-q"]);
+            c
+        });
+        let calls = (sandbox.requests().len() - before) as f64 / (n + 1) as f64;
+        let failed = sandbox.requests()[before..].iter().filter(|r| r.status == 429).count();
+        (st, calls, failed)
+    };
+    let run_peer = |label: &str, n: usize| {
+        let before = sandbox.requests().len();
+        let st = time_command(label, n, || {
+            let _ = std::fs::remove_file(&peer_cfg);
+            let mut c = home.command_with(bench_venv("aws-sso-util"), &sandbox, None);
+            c.args([
+                "configure",
+                "populate",
+                "--sso-start-url",
+                START_URL,
+                "--sso-region",
+                "us-east-1",
+                "--region",
+                "us-east-1",
+            ])
+            .env("AWS_CONFIG_FILE", &peer_cfg);
+            c
+        });
+        let calls = (sandbox.requests().len() - before) as f64 / (n + 1) as f64;
+        (st, calls)
+    };
+    let (ours, our_calls, _) = run_ours("aws-sso-sync (unthrottled)", runs);
+    let profiles = std::fs::read_to_string(&ours_cfg).unwrap().matches("[profile ").count();
+    let (peer, peer_calls) = run_peer("aws-sso-util configure populate (unthrottled)", peer_runs);
+    sandbox.set_faults(e2e::emulator::faults::Faults { latency_ms: 100, rate_limit: Some(20.0), ..Default::default() });
+    let (ours_t, our_calls_t, throttled) = run_ours("aws-sso-sync (throttled at 20 requests/s)", peer_runs);
+    let (peer_t, peer_calls_t) = run_peer("aws-sso-util configure populate (throttled at 20 requests/s)", peer_runs);
+    let lower_bound = our_calls_t / 20.0 * 1000.0;
+    md.push("## aws-sso-sync\n".into());
+    md.push(format!("{accounts} accounts × 3 roles ({profiles} profiles) on the emulator with 100 ms latency per request; both tools start from the same cached token. Peer runs: {peer_runs} (each takes minutes).\n"));
+    md.push(
+        "| command | median ms | min | p90 | max | requests per run |\n| --- | --- | --- | --- | --- | --- |".into(),
+    );
+    md.push(format!("{} {our_calls:.0} |", row("`aws-sso-sync` unthrottled", &ours)));
+    md.push(format!("{} {peer_calls:.0} |", row("`aws-sso-util configure populate` unthrottled", &peer)));
+    md.push(format!("{} {our_calls_t:.0} |", row("`aws-sso-sync` throttled at 20 req/s", &ours_t)));
+    md.push(format!("{} {peer_calls_t:.0} |", row("`aws-sso-util configure populate` throttled at 20 req/s", &peer_t)));
+    md.push(format!(
+        "\n- Unthrottled: aws-sso-sync is **{:.1}×** faster (target: ≥ 20×).\n- Throttled at 20 requests/s: **{:.2}×** the lower bound of {:.1} s (requests ÷ rate; target: ≤ 1.15×), {} requests answered 429 and retried, 0 failures; **{:.1}×** faster than aws-sso-util (target: ≥ 2×).\n",
+        peer.median / ours.median,
+        ours_t.median / lower_bound,
+        lower_bound / 1000.0,
+        throttled,
+        peer_t.median / ours_t.median
+    ));
+    json!({"accounts": accounts, "profiles": profiles, "unthrottled": {"aws_sso_sync": stat_json(&ours), "aws_sso_util": stat_json(&peer), "requests": [our_calls, peer_calls]},
+        "throttled_20rps": {"aws_sso_sync": stat_json(&ours_t), "aws_sso_util": stat_json(&peer_t), "requests": [our_calls_t, peer_calls_t], "lower_bound_ms": lower_bound, "ratio_to_lower_bound": ours_t.median / lower_bound}})
+}
+
 fn binary_sizes(bin: &Path, md: &mut Vec<String>) -> Value {
     md.push("## Binary sizes (release: fat LTO, opt-level s, stripped)\n".into());
     md.push("| binary | MB |\n| --- | --- |".into());
@@ -177,9 +326,21 @@ fn main() {
         machine["rustc"].as_str().unwrap_or(""),
         machine["awscli"].as_str().unwrap_or("")
     ));
-    let whoami = bench_whoami(&bin, runs, &mut md);
-    let sizes = binary_sizes(&bin, &mut md);
-    let results = json!({"machine": machine, "whoami": whoami, "binary_sizes_mb": sizes});
+    let accounts: usize = arg("--sso-accounts").and_then(|r| r.parse().ok()).unwrap_or(1000);
+    let peer_runs: usize = arg("--peer-runs").and_then(|r| r.parse().ok()).unwrap_or(3);
+    let only = arg("--only");
+    let want = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == name));
+    let mut results = json!({"machine": machine});
+    if want("whoami") {
+        results["whoami"] = bench_whoami(&bin, runs, &mut md);
+    }
+    if want("assume") {
+        results["assume"] = bench_assume(&bin, runs, &mut md);
+    }
+    if want("sso-sync") {
+        results["sso_sync"] = bench_sso_sync(&bin, runs, peer_runs, accounts, &mut md);
+    }
+    results["binary_sizes_mb"] = binary_sizes(&bin, &mut md);
     let root = workspace_root();
     std::fs::create_dir_all(root.join("bench")).expect("mkdir bench");
     std::fs::write(root.join("bench/results.json"), serde_json::to_string_pretty(&results).unwrap() + "\n")

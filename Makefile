@@ -42,6 +42,20 @@ demo: venv build
 sandbox: venv
 	$(CARGO) run --quiet -p e2e --bin aws-sandbox -- --scenario tests/sandbox/scenario.json --with-moto --auto-approve
 
+PREFIX ?= $(HOME)/.local
+ALIAS_FILE ?= $(HOME)/.aws/cli/alias
+
+# Release binaries, completions, man pages into PREFIX, and the AWS CLI aliases (between markers).
+install: release
+	$(CARGO) run --quiet -p e2e --bin dev-tasks -- install "$(PREFIX)" target/release "$(ALIAS_FILE)"
+
+uninstall:
+	$(CARGO) run --quiet -p e2e --bin dev-tasks -- uninstall "$(PREFIX)" "$(ALIAS_FILE)"
+
+# Rewrites completions/ from the built binaries (a test fails when they are stale).
+completions: build
+	$(CARGO) run --quiet -p e2e --bin dev-tasks -- completions completions target/debug
+
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)

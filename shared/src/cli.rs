@@ -11,7 +11,7 @@ use crate::output::Format;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
     /// The profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`).
-    #[arg(long, global = true, value_name = "PROFILE")]
+    #[arg(long, global = true, value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
     /// The region to use (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's).
     #[arg(long, global = true, value_name = "REGION")]
@@ -25,6 +25,35 @@ pub struct GlobalArgs {
     /// Print nothing to stderr but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// Profile names of the user's own config, for shell completion.
+pub fn profile_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let env = crate::os::Env::from_process();
+    crate::config::AwsFiles::load(&env)
+        .map(|f| f.profile_names())
+        .unwrap_or_default()
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
+}
+
+/// sso-session names of the user's own config, for shell completion.
+pub fn sso_session_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let env = crate::os::Env::from_process();
+    crate::config::AwsFiles::load(&env)
+        .map(|f| f.sso_session_names())
+        .unwrap_or_default()
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
+}
+
+/// Answers a shell-completion request (`COMPLETE=bash aws-whoami ...`) and exits; returns at
+/// once, doing nothing, when none is being made. With `COMPLETE=<shell>` and no other argument
+/// it prints the registration script that `completions/` holds.
+pub fn complete(bin: &'static str, factory: fn() -> clap::Command) {
+    clap_complete::CompleteEnv::with_factory(factory).bin(bin).completer(bin).complete();
 }
 
 /// Writes an error as one paragraph, a `hint:` line, and returns its exit code.

@@ -30,7 +30,7 @@ pub struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
     /// The profile to assume (or --profile).
-    #[arg(value_name = "PROFILE")]
+    #[arg(value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(shared::cli::profile_candidates))]
     target: Option<String>,
     #[command(flatten)]
     global: GlobalArgs,
@@ -56,7 +56,7 @@ pub struct Cli {
     #[arg(long, value_name = "ARN", conflicts_with = "target")]
     role_arn: Option<String>,
     /// Ad hoc: the profile whose credentials assume the role (default: the usual chain).
-    #[arg(long, value_name = "PROFILE", requires = "role_arn")]
+    #[arg(long, value_name = "PROFILE", requires = "role_arn", add = clap_complete::ArgValueCandidates::new(shared::cli::profile_candidates))]
     source_profile: Option<String>,
     /// Ad hoc: the MFA device.
     #[arg(long, value_name = "ARN", requires = "role_arn")]
@@ -134,6 +134,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-assume with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    shared::cli::complete("aws-assume", command);
     let cli: Cli = match shared::cli::parse(args) {
         Ok(c) => c,
         Err(code) => return code,

@@ -28,7 +28,7 @@ use report::Format;
 #[command(name = "aws-keyaudit", version = shared::cli::VERSION, about, long_about = None)]
 pub struct Cli {
     /// Profile(s) to audit (repeatable; default: the usual chain).
-    #[arg(long = "profile", value_name = "PROFILE")]
+    #[arg(long = "profile", value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(shared::cli::profile_candidates))]
     profiles: Vec<String>,
     /// Audit every profile of the config (each account once).
     #[arg(long, conflicts_with = "profiles")]
@@ -85,6 +85,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-keyaudit with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    shared::cli::complete("aws-keyaudit", command);
     let cli: Cli = match shared::cli::parse(args) {
         Ok(c) => c,
         Err(code) => return code,

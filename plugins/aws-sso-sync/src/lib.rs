@@ -78,7 +78,7 @@ enum SessionCmd {
 #[derive(Debug, Clone, Default, Args)]
 struct Sessions {
     /// The sso-session(s) (repeatable); default: every one.
-    #[arg(long = "sso-session", value_name = "NAME")]
+    #[arg(long = "sso-session", value_name = "NAME", add = clap_complete::ArgValueCandidates::new(shared::cli::sso_session_candidates))]
     sessions: Vec<String>,
     /// Every sso-session.
     #[arg(long, conflicts_with = "sessions")]
@@ -93,7 +93,7 @@ struct LoginArgs {
     #[command(flatten)]
     which: Sessions,
     /// Log in for a legacy profile (sso_start_url without an sso-session).
-    #[arg(long = "sso-profile", value_name = "PROFILE", conflicts_with_all = ["sessions", "all"])]
+    #[arg(long = "sso-profile", value_name = "PROFILE", conflicts_with_all = ["sessions", "all"], add = clap_complete::ArgValueCandidates::new(shared::cli::profile_candidates))]
     legacy_profile: Option<String>,
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long)]
@@ -146,6 +146,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-sso-sync with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    shared::cli::complete("aws-sso-sync", command);
     let cli: Cli = match shared::cli::parse(args) {
         Ok(c) => c,
         Err(code) => return code,

@@ -43,6 +43,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-whoami with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    shared::cli::complete("aws-whoami", command);
     let cli: Cli = match shared::cli::parse(args) {
         Ok(c) => c,
         Err(code) => return code,

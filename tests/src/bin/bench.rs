@@ -3,7 +3,7 @@
 //! the median, min, max and p90 wall time. No figure here is asserted by a test: speed claims
 //! are measured, not hard-coded.
 //!
-//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync] [--target-dir DIR]
+//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync,keyaudit] [--keyaudit-users N] [--target-dir DIR]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -185,7 +185,7 @@ fn bench_assume(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
         c
     });
     md.push("## aws-assume\n".into());
-    md.push("A role profile (`source_profile` with static keys), warm cache: each tool's own cache already holds the session. `AssumeRole calls` counts STS calls during the measured runs.\n".into());
+    md.push("A role profile (`source_profile` with static keys), warm cache: each tool's own cache already holds the session. `AssumeRole calls` counts STS calls during the measured runs. aws-export-credentials has no working cache with current botocore, so it assumes the role on every call, as its users see it.\n".into());
     md.push(
         "| command | median ms | min | p90 | max | AssumeRole calls |\n| --- | --- | --- | --- | --- | --- |".into(),
     );
@@ -290,6 +290,54 @@ fn bench_sso_sync(bin: &Path, runs: usize, peer_runs: usize, accounts: usize, md
         "throttled_20rps": {"aws_sso_sync": stat_json(&ours_t), "aws_sso_util": stat_json(&peer_t), "requests": [our_calls_t, peer_calls_t], "lower_bound_ms": lower_bound, "ratio_to_lower_bound": ours_t.median / lower_bound}})
 }
 
+fn bench_keyaudit(bin: &Path, runs: usize, users: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws-keyaudit vs the per-user approach: {users} users, half with keys, on moto");
+    let sandbox = Sandbox::start(standard_scenario());
+    let moto = e2e::harness::Moto::start();
+    let home = Home::new();
+    let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+    py.arg(workspace_root().join("tests/sandbox/keyaudit_fixture.py")).args(["bulk", &users.to_string()]);
+    assert!(py.status().expect("fixture").success());
+    let audit = |c: &mut Command| {
+        c.env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+    };
+    let ours = time_command("aws-keyaudit --output json", runs, || {
+        let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, Some(&moto));
+        c.args(["--output", "json"]);
+        audit(&mut c);
+        c
+    });
+    let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, Some(&moto));
+    c.args(["--output", "json"]);
+    audit(&mut c);
+    let out: Value = serde_json::from_slice(&c.output().expect("audit").stdout).expect("JSON");
+    let our_calls: u64 = out["calls"].as_object().map(|m| m.values().filter_map(Value::as_u64).sum()).unwrap_or(0);
+    let per_user = time_command("per-user approach (boto3: 5-7 calls per user)", runs.min(3).max(1), || {
+        let mut c = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+        c.arg(workspace_root().join("tests/sandbox/per_user_audit.py"));
+        audit(&mut c);
+        c
+    });
+    let mut c = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+    c.arg(workspace_root().join("tests/sandbox/per_user_audit.py"));
+    audit(&mut c);
+    let pu: Value = serde_json::from_slice(&c.output().expect("per-user").stdout).expect("JSON");
+    let pu_calls = pu["calls"].as_u64().unwrap_or(0);
+    md.push("## aws-keyaudit\n".into());
+    md.push(format!("{users} IAM users, every second one with an access key, in moto. The per-user approach lists users, then calls ListAccessKeys, GetAccessKeyLastUsed (per key), ListUserPolicies, ListAttachedUserPolicies, ListGroupsForUser, GetLoginProfile and ListUserTags for every user. Prowler was not run: it cannot be pointed at a local IAM endpoint for all of its checks.\n"));
+    md.push("| command | median ms | min | p90 | max | AWS calls |\n| --- | --- | --- | --- | --- | --- |".into());
+    md.push(format!("{} {our_calls} |", row("`aws-keyaudit --output json`", &ours)));
+    md.push(format!("{} {pu_calls} |", row("per-user approach (boto3)", &per_user)));
+    md.push(format!(
+        "\n- **{:.1}×** fewer calls than the per-user approach (target: ≥ 10×), **{:.1}×** faster.\n",
+        pu_calls as f64 / our_calls.max(1) as f64,
+        per_user.median / ours.median
+    ));
+    json!({"users": users, "aws_keyaudit": stat_json(&ours), "per_user": stat_json(&per_user), "calls": [our_calls, pu_calls]})
+}
+
 fn binary_sizes(bin: &Path, md: &mut Vec<String>) -> Value {
     md.push("## Binary sizes (release: fat LTO, opt-level s, stripped)\n".into());
     md.push("| binary | MB |\n| --- | --- |".into());
@@ -339,6 +387,10 @@ fn main() {
     }
     if want("sso-sync") {
         results["sso_sync"] = bench_sso_sync(&bin, runs, peer_runs, accounts, &mut md);
+    }
+    if want("keyaudit") {
+        let users: usize = arg("--keyaudit-users").and_then(|r| r.parse().ok()).unwrap_or(2000);
+        results["keyaudit"] = bench_keyaudit(&bin, runs, users, &mut md);
     }
     results["binary_sizes_mb"] = binary_sizes(&bin, &mut md);
     let root = workspace_root();

@@ -314,7 +314,7 @@ fn bench_keyaudit(bin: &Path, runs: usize, users: usize, md: &mut Vec<String>) -
     audit(&mut c);
     let out: Value = serde_json::from_slice(&c.output().expect("audit").stdout).expect("JSON");
     let our_calls: u64 = out["calls"].as_object().map(|m| m.values().filter_map(Value::as_u64).sum()).unwrap_or(0);
-    let per_user = time_command("per-user approach (boto3: 5-7 calls per user)", runs.min(3).max(1), || {
+    let per_user = time_command("per-user approach (boto3: 5-7 calls per user)", runs.clamp(1, 3), || {
         let mut c = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
         c.arg(workspace_root().join("tests/sandbox/per_user_audit.py"));
         audit(&mut c);

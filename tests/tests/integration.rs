@@ -125,3 +125,29 @@ fn version_names_the_git_revision() {
         );
     }
 }
+
+#[test]
+fn the_demo_tells_the_whole_story() {
+    let home = Home::new();
+    let target = binary("aws-whoami").parent().unwrap().parent().unwrap().to_path_buf();
+    let mut cmd = home.command("bash");
+    cmd.arg(workspace_root().join("tests/sandbox/demo.sh")).env("CARGO_TARGET_DIR", &target);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{out}\n{err}");
+    for want in [
+        "sso-session corp: 6 added",
+        "2 of 9 profiles failed",
+        "assumed-role/deployer/",
+        "KA-ROTATE",
+        "KA-NO-IP-RESTRICTION",
+        "(exit 1: findings at or above --fail-on high)",
+        "7 findings muted by the ignore file.",
+    ] {
+        assert!(out.contains(want) || err.contains(want), "the demo should show {want:?}:\n{out}\n{err}");
+    }
+    assert!(!out.contains("example/alice/secret") && !err.contains("example/alice/secret"));
+    assert!(
+        !home.path().join(".aws").read_dir().unwrap().any(|e| e.unwrap().file_name() != "config"),
+        "the demo used its own HOME"
+    );
+}

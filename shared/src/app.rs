@@ -43,9 +43,7 @@ impl App {
         let files = AwsFiles::load(&env)?;
         let selection = Selection::new(global.profile.as_deref(), &env);
         let mut settings = ClientSettings::new(&env, &files, None, global.verbose)?;
-        if let Some(r) = &global.region {
-            settings.region = Some(r.clone());
-        }
+        apply_flags(&mut settings, global);
         Ok(Self { env, files, selection, settings, clock: SystemClock })
     }
 
@@ -58,9 +56,7 @@ impl App {
     ) -> Result<ClientSettings, Error> {
         let p = if files.has_profile(profile) { Some(files.profile(profile)?) } else { None };
         let mut s = ClientSettings::new(env, files, p.as_ref(), global.verbose)?;
-        if let Some(r) = &global.region {
-            s.region = Some(r.clone());
-        }
+        apply_flags(&mut s, global);
         Ok(s)
     }
 
@@ -76,5 +72,18 @@ impl App {
             refresh: false,
             quiet: false,
         }
+    }
+}
+
+/// `--region`, `--cli-read-timeout`, `--cli-connect-timeout` over what the environment and profile say.
+fn apply_flags(s: &mut ClientSettings, global: &GlobalArgs) {
+    if let Some(r) = &global.region {
+        s.region = Some(r.clone());
+    }
+    if let Some(t) = global.cli_read_timeout.filter(|t| *t > 0.0) {
+        s.read_timeout = std::time::Duration::from_secs_f64(t);
+    }
+    if let Some(t) = global.cli_connect_timeout.filter(|t| *t > 0.0) {
+        s.connect_timeout = std::time::Duration::from_secs_f64(t);
     }
 }

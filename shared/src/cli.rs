@@ -25,6 +25,12 @@ pub struct GlobalArgs {
     /// Print nothing to stderr but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Seconds to wait for an answer to each attempt (as the AWS CLI's flag; default 30).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub cli_read_timeout: Option<f64>,
+    /// Seconds to wait for a connection (as the AWS CLI's flag; default 5).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub cli_connect_timeout: Option<f64>,
 }
 
 /// Profile names of the user's own config, for shell completion.

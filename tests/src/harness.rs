@@ -236,14 +236,29 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// Runs a command, returning (exit code, stdout, stderr).
+/// Long-term secrets of the scenario: no tool may ever print them, except when asked to export
+/// credentials (`--format`, `--`).
+pub const FIXTURE_SECRETS: [&str; 3] =
+    [fixture::ALICE_SECRET, fixture::BOB_SECRET, "example/root/secret/0000000000000000000000"];
+
+/// Runs a command, returning (exit code, stdout, stderr). For our own binaries it also checks
+/// that no fixture secret appears in their output, unless they were asked to export credentials.
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("the command starts");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let ours = Path::new(cmd.get_program()).file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("aws-"));
+    let exporting = cmd.get_args().any(|a| a == "--format" || a == "--" || a == "-f");
+    if ours && !exporting {
+        for secret in FIXTURE_SECRETS {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "{:?} printed a secret:\n{stdout}\n{stderr}",
+                cmd.get_program()
+            );
+        }
+    }
+    (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 /// The scenario in `tests/sandbox/scenario.json`: the accounts, users and roles every test and

@@ -106,7 +106,14 @@ pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn global(cli: &Cli, profile: Option<String>) -> GlobalArgs {
-    GlobalArgs { profile, region: cli.region.clone(), output: None, verbose: cli.verbose, quiet: cli.quiet }
+    GlobalArgs {
+        profile,
+        region: cli.region.clone(),
+        output: None,
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+        ..GlobalArgs::default()
+    }
 }
 
 struct Audited {

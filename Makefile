@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv bench-venv test fmt lint demo sandbox completions bench install uninstall clean
+.PHONY: all build release venv bench-venv test fmt lint demo sandbox completions bench fuzz install uninstall clean
 
 all: build
 
@@ -55,6 +55,14 @@ uninstall:
 # Rewrites completions/ from the built binaries (a test fails when they are stale).
 completions: build
 	$(CARGO) run --quiet -p e2e --bin dev-tasks -- completions completions target/debug
+
+# Each fuzz target for FUZZ_SECONDS (600 by default); found inputs go to tests/fuzz/artifacts and
+# become regression tests. `cargo install cargo-fuzz` first. RUSTC_BOOTSTRAP lets the stable
+# toolchain take the sanitizer flags cargo-fuzz passes.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= ini_document policy_evaluator cache_json credential_process
+fuzz:
+	for t in $(FUZZ_TARGETS); do RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $$t tests/fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 clean:
 	$(CARGO) clean

@@ -48,7 +48,8 @@ pub struct ClientSettings {
 }
 
 /// Services we build clients for: (service id as in `AWS_ENDPOINT_URL_<ID>`, `[services]` key).
-pub const SERVICES: [(&str, &str); 4] = [("STS", "sts"), ("IAM", "iam"), ("SSO", "sso"), ("SSO_OIDC", "sso_oidc")];
+pub const SERVICES: [(&str, &str); 5] =
+    [("STS", "sts"), ("IAM", "iam"), ("SSO", "sso"), ("SSO_OIDC", "sso_oidc"), ("ORGANIZATIONS", "organizations")];
 
 impl ClientSettings {
     /// Settings from the environment and (when one is in use) the profile.

@@ -238,3 +238,56 @@ fn local_long_lived_keys() {
     assert!(local[0]["detail"].as_str().unwrap().contains("created 10 days ago"), "{}", local[0]);
     assert_eq!(local[0]["key"], key.as_str());
 }
+
+#[test]
+fn org_role_audits_every_account_of_the_organisation() {
+    let sandbox = Sandbox::start(standard_scenario());
+    let moto = Moto::start();
+    let home = Home::new();
+    let script = r#"
+import json, os, urllib.request, boto3
+kw = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+org = boto3.client("organizations", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
+org.create_organization(FeatureSet="ALL")
+ids = []
+for name in ["team-a", "team-b"]:
+    status = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+    ids.append(status["AccountId"])
+sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
+for acct in ids:
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="setup")["Credentials"]
+    iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], region_name="us-east-1", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    iam.create_user(UserName=f"robot-{acct}")
+    iam.create_access_key(UserName=f"robot-{acct}")
+    body = json.dumps({"user": f"robot-{acct}", "key_index": 0, "days": 150, "account_id": acct}).encode()
+    urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL_IAM"] + "/_sandbox/backdate", data=body, headers={"Content-Type": "application/json"})).read()
+print(json.dumps(ids))
+"#;
+    let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+    py.args(["-c", script]);
+    let (code, out, err) = run(&mut py);
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<String> = serde_json::from_str(&out).unwrap();
+    let mut cmd = home.command_with(binary("aws-keyaudit"), &sandbox, Some(&moto));
+    cmd.args(["--org-role", "OrganizationAccountAccessRole", "--output", "json"])
+        .env("AWS_ENDPOINT_URL_STS", &moto.url)
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing");
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let accounts: Vec<&str> =
+        v["report"]["accounts"].as_array().unwrap().iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(accounts.len(), 3, "{accounts:?}");
+    for id in &ids {
+        let rotate: Vec<_> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["account"] == id.as_str() && f["check"] == "KA-ROTATE")
+            .collect();
+        assert_eq!(rotate.len(), 1, "{id}: {rotate:?}");
+        assert_eq!(rotate[0]["user"], format!("robot-{id}"));
+    }
+}

@@ -33,6 +33,10 @@ pub struct Cli {
     /// Audit every profile of the config (each account once).
     #[arg(long, conflicts_with = "profiles")]
     all_profiles: bool,
+    /// List the organisation's accounts and audit each through this role (assumed from the
+    /// --profile's credentials); the calling account is audited with its own credentials.
+    #[arg(long, value_name = "ROLE", conflicts_with = "all_profiles")]
+    org_role: Option<String>,
     /// Region for the calls (IAM is global).
     #[arg(long)]
     region: Option<String>,
@@ -123,28 +127,125 @@ struct Audited {
     calls: std::collections::BTreeMap<String, u64>,
 }
 
-async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
+/// Settings and credentials of a profile (or the default chain).
+async fn resolve(
+    cli: &Cli,
+    app: &App,
+    profile: &Option<String>,
+) -> Result<(shared::client::ClientSettings, shared::secret::Credentials), Error> {
     let g = global(cli, profile.clone());
+    let sel = match profile {
+        Some(p) => Selection { name: p.clone(), explicit: true, from_env: false },
+        None => app.selection.clone(),
+    };
+    let mut settings = App::settings_for(&app.env, &app.files, &sel.name, &g)?;
+    // Standard retries (exponential backoff with full jitter), more of them: the SDK's adaptive
+    // mode collapses its client-side rate after a few throttles (minutes for a few dozen calls).
+    settings.max_attempts = settings.max_attempts.max(8);
+    let ctx = app.context(&settings, None);
+    let resolved = credentials::resolve(&ctx, &sel).await?;
+    Ok((settings, resolved.credentials))
+}
+
+async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
+    match resolve(cli, app, &profile).await {
+        Ok((settings, creds)) => audit_with(cli, app, profile, settings, creds).await,
+        Err(e) => Audited { profile, account: None, error: Some(e), calls: Default::default() },
+    }
+}
+
+/// Every account of the organisation: the caller's own with its credentials, the others through
+/// `role`.
+async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Error> {
+    let profile = cli.profiles.first().cloned();
+    let (settings, creds) = resolve(cli, app, &profile).await?;
+    let me = settings
+        .sts(Some(&creds))
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
+    let my_account = me.account().unwrap_or_default().to_string();
+    let mut b = aws_sdk_organizations::config::Builder::from(&settings.sdk_config(Some("us-east-1"), Some(&creds)))
+        .interceptor(settings.calls.clone());
+    if let Some(url) = settings.endpoint("ORGANIZATIONS") {
+        b = b.endpoint_url(url);
+    }
+    let org = aws_sdk_organizations::Client::from_conf(b.build());
+    let mut ids = Vec::new();
+    let mut pages = org.list_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            credentials::sdk_error(
+                "organizations:ListAccounts",
+                None,
+                Some("aws-keyaudit --org-role ROLE --profile MANAGEMENT_ACCOUNT_PROFILE".into()),
+                e,
+            )
+        })?;
+        for a in page.accounts() {
+            if a.status().is_none_or(|s| s.as_str() == "ACTIVE")
+                && let Some(id) = a.id()
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let jobs = ids.into_iter().map(|id| {
+        let (settings, creds, me) = (settings.clone(), creds.clone(), my_account.clone());
+        async move {
+            if id == me {
+                return audit_with(cli, app, Some(format!("{id} (caller)")), settings, creds).await;
+            }
+            let label = Some(format!("{id} (via {role})"));
+            let arn = format!("arn:aws:iam::{id}:role/{role}");
+            match settings.sts(Some(&creds)).assume_role().role_arn(&arn).role_session_name("aws-keyaudit").send().await
+            {
+                Ok(out) => match out.credentials() {
+                    Some(c) => {
+                        let creds = shared::secret::Credentials::new(
+                            c.access_key_id(),
+                            c.secret_access_key(),
+                            Some(c.session_token().to_string()),
+                        );
+                        audit_with(cli, app, label, settings, creds).await
+                    }
+                    None => Audited {
+                        profile: label,
+                        account: None,
+                        error: Some(Error::usage("AssumeRole returned no credentials", None)),
+                        calls: Default::default(),
+                    },
+                },
+                Err(e) => Audited {
+                    profile: label,
+                    account: None,
+                    error: Some(credentials::sdk_error("sts:AssumeRole", Some(&arn), None, e)),
+                    calls: Default::default(),
+                },
+            }
+        }
+    });
+    Ok(futures_util::stream::iter(jobs).buffered(cli.concurrency.max(1)).collect().await)
+}
+
+async fn audit_with(
+    cli: &Cli,
+    app: &App,
+    profile: Option<String>,
+    settings: shared::client::ClientSettings,
+    creds: shared::secret::Credentials,
+) -> Audited {
     let mut calls = Default::default();
     let result = async {
-        let sel = match &profile {
-            Some(p) => Selection { name: p.clone(), explicit: true, from_env: false },
-            None => app.selection.clone(),
-        };
-        let mut settings = App::settings_for(&app.env, &app.files, &sel.name, &g)?;
-        // Standard retries (exponential backoff with full jitter), more of them: the SDK's adaptive
-        // mode collapses its client-side rate after a few throttles (minutes for a few dozen calls).
-        settings.max_attempts = settings.max_attempts.max(8);
-        let ctx = app.context(&settings, None);
-        let resolved = credentials::resolve(&ctx, &sel).await?;
         let who = settings
-            .sts(Some(&resolved.credentials))
+            .sts(Some(&creds))
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
         let account = who.account().unwrap_or_default().to_string();
-        let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&resolved.credentials)))
+        let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&creds)))
             .interceptor(settings.calls.clone());
         if let Some(url) = settings.endpoint("IAM") {
             b = b.endpoint_url(url);
@@ -265,10 +366,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     } else {
         cli.profiles.iter().cloned().map(Some).collect()
     };
-    let audited: Vec<Audited> = futures_util::stream::iter(targets.into_iter().map(|p| audit_one(&cli, &app, p)))
-        .buffered(cli.concurrency.max(1))
-        .collect()
-        .await;
+    let audited: Vec<Audited> = match &cli.org_role {
+        Some(role) => audit_org(&cli, &app, role).await?,
+        None => {
+            futures_util::stream::iter(targets.into_iter().map(|p| audit_one(&cli, &app, p)))
+                .buffered(cli.concurrency.max(1))
+                .collect()
+                .await
+        }
+    };
     let now = time::OffsetDateTime::now_utc();
     let settings = checks::Settings {
         max_age_days: cli.max_age_days,

@@ -89,7 +89,12 @@ pub struct Cached {
 
 /// Reads any of the three kinds; missing, corrupt or incomplete is None.
 pub fn read(path: &Path) -> Option<Cached> {
-    let v = read_json(path)?;
+    parse(&serde_json::to_vec(&read_json(path)?).ok()?)
+}
+
+/// Parses a cache file's bytes; corrupt or incomplete is None (fuzzed: never panics).
+pub fn parse(bytes: &[u8]) -> Option<Cached> {
+    let v: Value = serde_json::from_slice(bytes).ok().filter(Value::is_object)?;
     let c = v.get("Credentials")?;
     let s = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
     let expiration = parse_timestamp(&s("Expiration")?)?;

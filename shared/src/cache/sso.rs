@@ -73,6 +73,14 @@ pub fn read_token(path: &Path) -> Option<SsoToken> {
     serde_json::from_value(read_json(path)?).ok()
 }
 
+/// Parses a token file's bytes; corrupt or incomplete is None (fuzzed: never panics).
+pub fn parse_token(bytes: &[u8]) -> Option<SsoToken> {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
 /// Writes a token atomically, 0600.
 pub fn write_token(path: &Path, token: &SsoToken) -> std::io::Result<()> {
     write_json(path, &serde_json::to_value(token).map_err(std::io::Error::other)?)

@@ -26,7 +26,7 @@ impl World {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nn=$(cat {c} 2>/dev/null | wc -l)\necho x >> {c}\nset -- 0 1 -1\nshift $((n % 3))\ncurl -sf \"{url}/_sandbox/totp?serial=$AWS_MFA_SERIAL&offset=$1\" | sed 's/.*\"code\":\"\\([0-9]*\\)\".*/\\1/'\n",
+                "#!/bin/sh\nn=$(cat {c} 2>/dev/null | wc -l)\necho \"args:$#\" >> {c}\nset -- 0 1 -1\nshift $((n % 3))\ncurl -sf \"{url}/_sandbox/totp?serial=$AWS_MFA_SERIAL&offset=$1\" | sed 's/.*\"code\":\"\\([0-9]*\\)\".*/\\1/'\n",
                 c = counter.display(),
                 url = sandbox.url
             ),
@@ -81,6 +81,11 @@ fn three_hop_chain_with_mfa_then_cache_with_no_prompt_and_no_call() {
     assert!(v["Expiration"].as_str().unwrap().ends_with('Z'));
     assert_eq!(v["AccountId"], "333333333333");
     assert_eq!(w.mfa_calls(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&w.counter).unwrap().trim(),
+        "args:0",
+        "mfa_process gets the serial in its environment, nothing in argv"
+    );
     assert_eq!(w.sandbox.count("GetSessionToken"), 1, "one MFA session...");
     assert_eq!(w.sandbox.count("AssumeRole"), 3, "...then three hops without codes");
     assert!(

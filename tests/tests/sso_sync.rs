@@ -285,7 +285,7 @@ fn faults_never_corrupt_the_config() {
 }
 
 #[test]
-fn ten_concurrent_syncs_leave_every_profile_once() {
+fn twenty_concurrent_syncs_leave_every_profile_once() {
     let sb = sandbox();
     let home = Home::new();
     home.config(&format!(
@@ -295,7 +295,7 @@ fn ten_concurrent_syncs_leave_every_profile_once() {
     ));
     login(&home, &sb, "corp");
     login(&home, &sb, "acquired");
-    let children: Vec<_> = (0..10)
+    let children: Vec<_> = (0..20)
         .map(|i| {
             let mut cmd = home.command_with(binary("aws-sso-sync"), &sb, None);
             cmd.args([

@@ -396,3 +396,65 @@ fn all_profiles_reports_each_profile_and_never_prompts() {
         assert!(out.contains(p), "{p} in\n{out}");
     }
 }
+
+#[test]
+fn container_web_identity_and_credential_source() {
+    let sandbox = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    let container = [
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("{}/_sandbox/container-credentials", sandbox.url)),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "sandbox-container-token".to_string()),
+    ];
+    let env: Vec<(&str, &str)> = container.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, out, err) = whoami(&home, &sandbox, None, &["--output", "json"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["CredentialSource"], "container");
+    assert_eq!(json(&out)["Arn"], "arn:aws:iam::111111111111:user/alice");
+    // credential_source = EcsContainer: the container's credentials assume the role.
+    home.config(
+        "[profile from-ecs]\nrole_arn = arn:aws:iam::222222222222:role/readonly\ncredential_source = EcsContainer\n",
+    );
+    let (code, out, err) = whoami(&home, &sandbox, None, &["--profile", "from-ecs", "--output", "json"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(json(&out)["Arn"].as_str().unwrap().starts_with("arn:aws:sts::222222222222:assumed-role/readonly/"));
+    // Web identity from the environment and from a profile.
+    let b64 = |v: serde_json::Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "RS256"})),
+        b64(
+            serde_json::json!({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:o/r", "aud": "sts.amazonaws.com"})
+        )
+    );
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
+    let tf = token_file.to_str().unwrap();
+    let (code, out, err) = whoami(
+        &home,
+        &sandbox,
+        None,
+        &["--output", "json"],
+        &[
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", tf),
+            ("AWS_ROLE_ARN", "arn:aws:iam::333333333333:role/ci"),
+            ("AWS_ROLE_SESSION_NAME", "gha"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["Arn"], "arn:aws:sts::333333333333:assumed-role/ci/gha");
+    assert_eq!(json(&out)["CredentialSource"], "web-identity");
+    home.config(&format!("[profile wi]\nrole_arn = arn:aws:iam::333333333333:role/ci\nweb_identity_token_file = {tf}\nrole_session_name = ci-run\n"));
+    let (code, out, err) = whoami(&home, &sandbox, None, &["--profile", "wi", "--output", "json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["Arn"], "arn:aws:sts::333333333333:assumed-role/ci/ci-run");
+    // A missing token file is a clear exit 3.
+    home.config(
+        "[profile wi]\nrole_arn = arn:aws:iam::333333333333:role/ci\nweb_identity_token_file = /nonexistent/token\n",
+    );
+    let (code, _, err) = whoami(&home, &sandbox, None, &["--profile", "wi"], &[]);
+    assert_eq!(code, 3);
+    assert!(err.contains("cannot read the web identity token file /nonexistent/token"), "{err}");
+}

@@ -144,15 +144,39 @@ pub fn plan_for(ctx: &Context<'_>, sel: &Selection) -> Result<Option<Plan>, Erro
     Ok(resolve::plan(ctx.files, ctx.env, &sel.name)?)
 }
 
-/// Runs the chain for a selection.
-pub async fn resolve(ctx: &Context<'_>, sel: &Selection) -> Result<Resolved, Error> {
+/// What the chain will use for a selection, decided without any network call.
+#[derive(Debug, Clone)]
+pub enum Choice {
+    /// Environment credentials.
+    Env(Credentials),
+    /// The profile's plan.
+    Plan(Plan),
+    /// Nothing in the files: web identity from the environment, container, IMDS, in that order.
+    Fallback,
+}
+
+/// Decides the source: environment keys (unless `--profile`), else the profile's plan, else the
+/// fallbacks.
+pub fn choose(ctx: &Context<'_>, sel: &Selection) -> Result<Choice, Error> {
     if !sel.explicit
         && let Some(creds) = environment::credentials(ctx.env, ctx.clock)?
     {
-        return Ok(Resolved { credentials: creds, source: Source::Env, profile: None, arn: None });
+        return Ok(Choice::Env(creds));
     }
-    if let Some(plan) = plan_for(ctx, sel)? {
-        return run_plan(ctx, &plan).await;
+    Ok(match plan_for(ctx, sel)? {
+        Some(plan) => Choice::Plan(plan),
+        None => Choice::Fallback,
+    })
+}
+
+/// Runs the chain for a selection.
+pub async fn resolve(ctx: &Context<'_>, sel: &Selection) -> Result<Resolved, Error> {
+    match choose(ctx, sel)? {
+        Choice::Env(creds) => {
+            return Ok(Resolved { credentials: creds, source: Source::Env, profile: None, arn: None });
+        }
+        Choice::Plan(plan) => return run_plan(ctx, &plan).await,
+        Choice::Fallback => {}
     }
     if let Some(r) = web_identity::from_env(ctx).await? {
         return Ok(r);

@@ -12,6 +12,7 @@
 //! | `GET totp?serial=ARN[&offset=N]` | the current code of a virtual MFA device (N steps later) |
 //! | `POST clock` | `{"advance_seconds": N}`: move the emulator's clock |
 //! | `POST expire-tokens` | every SSO access token expires now |
+//! | `GET container-credentials` | an ECS-style credentials endpoint (`Authorization: sandbox-container-token`): session credentials of the first scenario user |
 
 use std::collections::HashMap;
 
@@ -42,6 +43,7 @@ pub fn router() -> Router<Emulator> {
         .route("/totp", get(totp_code))
         .route("/clock", post(clock))
         .route("/expire-tokens", post(expire_tokens))
+        .route("/container-credentials", get(container_credentials))
 }
 
 async fn scenario(AxState(emu): AxState<Emulator>) -> Response {
@@ -142,4 +144,17 @@ async fn expire_tokens(AxState(emu): AxState<Emulator>) -> Response {
         t.expires = now;
     }
     Json(json!({"expired": n})).into_response()
+}
+
+async fn container_credentials(AxState(emu): AxState<Emulator>, headers: axum::http::HeaderMap) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("sandbox-container-token") {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "bad authorization token"}))).into_response();
+    }
+    let mut st = emu.lock();
+    let Some(user) = st.scenario.users.first().cloned() else {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "the scenario has no user"}))).into_response();
+    };
+    let identity = super::state::Identity::User { account: user.account, name: user.name, path: user.path };
+    let (id, cred) = st.issue(identity, 3600, false, super::state::Kind::SessionToken, false);
+    Json(json!({"AccessKeyId": id, "SecretAccessKey": cred.secret, "Token": cred.token, "Expiration": super::iso8601(cred.expires.unwrap_or(0))})).into_response()
 }

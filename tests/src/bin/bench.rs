@@ -105,6 +105,13 @@ fn bench_whoami(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
         c.args(["sts", "get-caller-identity"]).env("AWS_DEFAULT_REGION", "us-east-1");
         c
     });
+    let python_whoami = bench_venv_exists("aws-whoami").then(|| {
+        time_command("aws-whoami (Python 1.2.0, alias lookup off)", runs, || {
+            let mut c = home.command_with(bench_venv("aws-whoami"), &sandbox, None);
+            c.env("AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS", "true").env("AWS_DEFAULT_REGION", "us-east-1");
+            c
+        })
+    });
     let curl = time_command("curl --aws-sigv4 (raw signed GetCallerIdentity)", runs, || {
         let mut c = Command::new("curl");
         c.args(["-sf", "--aws-sigv4", "aws:amz:us-east-1:sts", "--user", &format!("{ALICE_KEY}:{ALICE_SECRET}")])
@@ -131,14 +138,21 @@ fn bench_whoami(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
     md.push("| command | median ms | min | p90 | max |\n| --- | --- | --- | --- | --- |".into());
     md.push(row("`aws-whoami --no-alias --output json`", &ours));
     md.push(row("`aws sts get-caller-identity` (awscli v1)", &awscli));
+    if let Some(p) = &python_whoami {
+        md.push(row("Python `aws-whoami` 1.2.0 (alias lookup off)", p));
+    }
     md.push(row("raw signed request (`curl --aws-sigv4`)", &curl));
     md.push(row("`aws-whoami --help`", &help));
     md.push(format!(
         "\n- aws-whoami is **{speedup:.1}×** faster than `aws sts get-caller-identity` (target: ≥ 30×).\n- aws-whoami takes **{vs_raw:.2}×** the time of a raw signed request from curl (target: ≤ 1.5×).\n- `--help`: **{:.2} ms** median (target: < 5 ms).\n",
         help.median
     ));
-    json!({"aws_whoami": stat_json(&ours), "awscli_get_caller_identity": stat_json(&awscli), "curl_raw": stat_json(&curl), "help": stat_json(&help),
+    json!({"aws_whoami": stat_json(&ours), "awscli_get_caller_identity": stat_json(&awscli), "python_aws_whoami": python_whoami.as_ref().map(stat_json), "curl_raw": stat_json(&curl), "help": stat_json(&help),
         "speedup_vs_awscli": speedup, "ratio_vs_raw": vs_raw})
+}
+
+fn bench_venv_exists(name: &str) -> bool {
+    workspace_root().join(".venv-bench/bin").join(name).exists()
 }
 
 fn bench_venv(name: &str) -> PathBuf {

@@ -1,7 +1,10 @@
-//! Client-side pacing for the portal: a shared token bucket whose rate adapts (AIMD). It starts
-//! unlimited (only the concurrency bound applies); on the first 429 it drops to what succeeded in
-//! the last second (at least 10/s: IdC's limit is about 20 TPS, and the first answers may not be
-//! in yet), then loses 15% per further throttle and gains max(1, 5%) per second without one. With
+//! Client-side pacing for the portal: a shared token bucket whose rate adapts. It starts
+//! unlimited (only the concurrency bound applies); on a 429 it goes to 110% of what actually
+//! succeeded over the last two seconds (at least 10/s: IdC's limit is about 20 TPS, and the first
+//! answers may not be in yet), never up on a throttle; without a throttle for half a second it
+//! gains 10%. Offering slightly more than the portal accepts keeps it saturated (a refused
+//! request costs the portal nothing and is retried), so a big organisation finishes close to
+//! requests ÷ limit, while the offered rate stays within ~10% of the limit. With
 //! jittered exponential backoff per retried request, a big organisation finishes without a
 //! failure and close to the fastest the portal's limit allows (IdC's is about 20 TPS; its users
 //! hit 429 storms with tools that do not pace, peers-and-formats.md §4.1).
@@ -26,10 +29,12 @@ struct State {
     recent_ok: VecDeque<Instant>,
     last_throttle: Option<Instant>,
     last_raise: Instant,
+    first_ok: Option<Instant>,
     throttled: u64,
 }
 
-const WINDOW: Duration = Duration::from_secs(1);
+const WINDOW: Duration = Duration::from_secs(2);
+const CALM: Duration = Duration::from_millis(500);
 
 impl Default for Pacer {
     fn default() -> Self {
@@ -49,6 +54,7 @@ impl Pacer {
                 recent_ok: VecDeque::new(),
                 last_throttle: None,
                 last_raise: now,
+                first_ok: None,
                 throttled: 0,
             }),
         }
@@ -85,12 +91,13 @@ impl Pacer {
         let mut s = self.lock();
         let now = Instant::now();
         s.recent_ok.push_back(now);
+        s.first_ok.get_or_insert(now);
         while s.recent_ok.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
             s.recent_ok.pop_front();
         }
-        let calm = s.last_throttle.is_none_or(|t| now.duration_since(t) > WINDOW);
-        if s.rate.is_finite() && calm && now.duration_since(s.last_raise) > WINDOW {
-            s.rate += (s.rate * 0.05).max(1.0);
+        let calm = s.last_throttle.is_none_or(|t| now.duration_since(t) > CALM);
+        if s.rate.is_finite() && calm && now.duration_since(s.last_raise) > CALM {
+            s.rate *= 1.1;
             s.last_raise = now;
         }
     }
@@ -102,10 +109,14 @@ impl Pacer {
         while s.recent_ok.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
             s.recent_ok.pop_front();
         }
-        let observed = s.recent_ok.len() as f64;
+        // Successes per second over the window (at least a second of it, so the first answers
+        // do not look like a huge rate).
+        let span = s.first_ok.map(|f| now.duration_since(f).min(WINDOW)).unwrap_or(WINDOW).max(Duration::from_secs(1));
+        let observed = s.recent_ok.len() as f64 / span.as_secs_f64();
         let fresh = s.last_throttle.is_none_or(|t| now.duration_since(t) > Duration::from_millis(250));
         if fresh {
-            s.rate = if s.rate.is_finite() { (s.rate * 0.85).max(1.0) } else { observed.max(10.0) };
+            let target = (observed * 1.1).max(10.0);
+            s.rate = if s.rate.is_finite() { s.rate.min(target) } else { target };
             s.tokens = 0.0;
             s.last = now;
         }
@@ -138,10 +149,11 @@ mod tests {
             p.success();
         }
         p.throttled();
-        assert_eq!(p.lock().rate, 30.0, "what succeeded in the last second");
+        assert!((p.lock().rate - 33.0).abs() < 0.5, "110% of what succeeded: {}", p.lock().rate);
         p.lock().last_throttle = Some(Instant::now() - Duration::from_secs(1));
+        p.lock().rate = 50.0;
         p.throttled();
-        assert_eq!(p.lock().rate, 25.5, "15% less on a further throttle");
+        assert!(p.lock().rate < 34.0, "a throttle never raises the rate, and brings it to what works");
         let q = Pacer::new();
         q.throttled();
         assert_eq!(q.lock().rate, 10.0, "never below 10/s on the first throttle");

@@ -184,3 +184,27 @@ fn bad_input_each_with_its_exit_code_and_message() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("assumed-role/readonly/"));
 }
+
+#[test]
+fn aws_assume_under_sts_faults_exits_4_and_caches_nothing() {
+    let sb = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    home.credentials(CREDS)
+        .config("[profile ro]\nrole_arn = arn:aws:iam::222222222222:role/readonly\nsource_profile = alice\n");
+    for faults in [
+        Faults { error_rate: 1.0, ..Faults::default() },
+        Faults { truncate_rate: 1.0, ..Faults::default() },
+        Faults { timeout_rate: 1.0, timeout_ms: Some(3000), ..Faults::default() },
+    ] {
+        sb.set_faults(faults.clone());
+        let mut cmd = home.command_with(binary("aws-assume"), &sb, None);
+        cmd.args(["ro", "--format", "process", "--cli-read-timeout", "0.5"]);
+        let (code, out, err) = run(&mut cmd);
+        assert_eq!(code, 4, "{faults:?}: {err}");
+        assert!(out.is_empty() && err.contains("sts:AssumeRole failed") && err.contains("hint:"), "{faults:?}: {err}");
+        let cached = std::fs::read_dir(home.path().join(".aws/cli/cache"))
+            .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0);
+        assert_eq!(cached, 0, "{faults:?}");
+    }
+}

@@ -374,3 +374,18 @@ fn usage_errors() {
         sync(&home, &sb, &["session", "add", "x", "--start-url", "not-a-url", "--sso-region", "us-east-1"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn region_and_output_of_the_generated_profiles() {
+    let sb = sandbox();
+    let home = Home::new();
+    home.config(&session_section("corp"));
+    login(&home, &sb, "corp");
+    let (code, _, err) = sync(&home, &sb, &["sync", "--region", "eu-west-3", "--profile-output", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let text = read(&home.aws("config"));
+    assert_eq!(text.matches("region = eu-west-3").count(), 6, "{text}");
+    assert_eq!(text.matches("output = json").count(), 6);
+    let (_, _, err) = sync(&home, &sb, &["sync"]);
+    assert!(err.contains("0 added, 6 updated"), "back to the session's region: {err}");
+}

@@ -116,7 +116,7 @@ struct SyncArgs {
     /// Profile name template; variables {account_id} {account_name} {role_name} {sso_session} {region} {email}.
     #[arg(long, default_value = "{account_name}.{role_name}")]
     template: String,
-    /// `region` of the generated profiles (default: the session's sso_region).
+    /// `region` of the generated profiles (default: `--region`, else the session's sso_region).
     #[arg(long = "profile-region", value_name = "REGION")]
     profile_region: Option<String>,
     /// Also write `output = FORMAT` in each profile.
@@ -431,7 +431,8 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
     let mut taken: BTreeSet<String> = hand_written.clone();
     let mut report = Vec::new();
     for l in &listed {
-        let region = a.profile_region.clone().unwrap_or_else(|| l.region.clone());
+        // Portal calls always go to the session's own region, so `--region` names the profiles' region.
+        let region = a.profile_region.clone().or_else(|| global.region.clone()).unwrap_or_else(|| l.region.clone());
         let (begin, end) = profiles::markers(&l.session);
         let block = doc.block(&begin, &end);
         let existing = block

@@ -229,20 +229,41 @@ impl Document {
         self.properties(s.body).into_iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v)
     }
 
-    /// The lines of a property: its line and its continuation lines.
-    fn property_span(&self, at: usize) -> Range<usize> {
-        let mut end = at + 1;
-        while end < self.lines.len() && matches!(self.lines[end].kind, LineKind::Continuation { .. }) {
-            end += 1;
+    /// The continuation lines that belong to the property at `at`: every Continuation up to the
+    /// next property or section, even past blank, comment or malformed lines (configparser keeps
+    /// appending to the last option through those).
+    fn continuations(&self, at: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for i in at + 1..self.lines.len() {
+            match self.lines[i].kind {
+                LineKind::Continuation { .. } => out.push(i),
+                LineKind::Property { .. } | LineKind::Section { .. } => break,
+                _ => {}
+            }
         }
-        at..end
+        out
     }
 
-    /// Where new properties of a section go: after its last property or continuation line.
+    /// Removes the property at `at`'s continuation lines, then replaces (or removes) its line.
+    fn replace_property(&mut self, at: usize, line: Option<Line>) {
+        for i in self.continuations(at).into_iter().rev() {
+            self.lines.remove(i);
+        }
+        match line {
+            Some(l) => self.lines[at] = l,
+            None => {
+                self.lines.remove(at);
+            }
+        }
+    }
+
+    /// Where new properties of a section go: after its last line that is not blank or a comment.
+    /// Never before an indented line: configparser would read that line as a continuation of the
+    /// new property (found by fuzzing).
     fn insertion_point(&self, s: &SectionRef) -> usize {
         let mut at = s.header + 1;
         for i in s.body.clone() {
-            if matches!(self.lines[i].kind, LineKind::Property { .. } | LineKind::Continuation { .. }) {
+            if !matches!(self.lines[i].kind, LineKind::Blank | LineKind::Comment) {
                 at = i + 1;
             }
         }
@@ -279,7 +300,6 @@ impl Document {
                 let _ = at;
             }
             Some((_, _, at)) => {
-                let span = self.property_span(at);
                 let raw = &self.lines[at].raw;
                 let content = content_of(raw);
                 let indent: String = content.chars().take_while(|c| c.is_whitespace()).collect();
@@ -293,7 +313,7 @@ impl Document {
                     raw: format!("{text}{}", if terminator.is_empty() { "" } else { terminator }),
                     kind: LineKind::Property { key: key.to_string(), value: value.to_string() },
                 };
-                self.lines.splice(span, [line]);
+                self.replace_property(at, Some(line));
             }
             None => {
                 let at = self.insertion_point(&s);
@@ -312,8 +332,7 @@ impl Document {
         let Some((_, _, at)) = self.properties(s.body).into_iter().find(|(k, _, _)| k == key) else {
             return false;
         };
-        let span = self.property_span(at);
-        self.lines.drain(span);
+        self.replace_property(at, None);
         true
     }
 
@@ -420,6 +439,22 @@ mod tests {
         assert!(doc.remove_key("profile a", "output"));
         assert!(!doc.remove_key("profile a", "output"));
         assert_eq!(doc.get("profile c", "z").as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn a_new_key_never_swallows_an_indented_line() {
+        // Found by fuzzing: inserting right after the header put the new key before an indented
+        // line, which then read as its continuation.
+        let mut doc = Document::parse("[profile fuzz]\n  max_bandwidth 456\n# c\n\n[next]\n");
+        doc.set("profile fuzz", "region", "us-east-1");
+        assert_eq!(Document::parse(&doc.render()).get("profile fuzz", "region").as_deref(), Some("us-east-1"));
+        assert_eq!(doc.render(), "[profile fuzz]\n  max_bandwidth 456\nregion = us-east-1\n# c\n\n[next]\n");
+        let crash =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-regressions-ini-1.ini"))
+                .unwrap();
+        let mut doc = Document::parse(&crash);
+        doc.set("profile fuzz", "region", "us-east-1");
+        assert_eq!(Document::parse(&doc.render()).get("profile fuzz", "region").as_deref(), Some("us-east-1"));
     }
 
     #[test]

@@ -62,6 +62,48 @@ pub fn complete(bin: &'static str, factory: fn() -> clap::Command) {
     clap_complete::CompleteEnv::with_factory(factory).bin(bin).completer(bin).complete();
 }
 
+/// Which tokio runtime a tool runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// One thread: the fastest start (whoami, assume).
+    CurrentThread,
+    /// Two workers: tools that keep many calls in flight (sso-sync, keyaudit).
+    MultiThread,
+}
+
+/// Every binary's `main_impl`: completion requests, clap parsing (`--help` exit 0, bad usage
+/// exit 2), the runtime, and the one place errors are rendered.
+pub fn main<T, F, Fut>(
+    bin: &'static str,
+    factory: fn() -> clap::Command,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    runtime: Runtime,
+    run: F,
+) -> ExitCode
+where
+    T: clap::Parser,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode, Error>>,
+{
+    complete(bin, factory);
+    let cli: T = match parse(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let built = match runtime {
+        Runtime::CurrentThread => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        Runtime::MultiThread => tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build(),
+    };
+    let rt = match built {
+        Ok(rt) => rt,
+        Err(e) => return report(bin, &Error::Io { context: "starting the runtime".into(), source: e }),
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => report(bin, &e),
+    }
+}
+
 /// Writes an error as one paragraph, a `hint:` line, and returns its exit code.
 pub fn report(tool: &str, err: &Error) -> ExitCode {
     let mut e = std::io::stderr().lock();

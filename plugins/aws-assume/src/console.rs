@@ -116,22 +116,3 @@ pub async fn signin_url(
         enc(token)
     ))
 }
-
-/// Opens a URL in the browser; false when none could be started.
-pub fn open(env: &Env, url: &str) -> bool {
-    let argv: Vec<String> = match env.get("BROWSER").and_then(shlex::split) {
-        Some(a) if !a.is_empty() => a,
-        _ => match ["xdg-open", "open", "wslview"].iter().find_map(|c| which::which(c).ok()) {
-            Some(p) => vec![p.to_string_lossy().into_owned()],
-            None => return false,
-        },
-    };
-    std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
-}

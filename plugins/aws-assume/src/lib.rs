@@ -134,21 +134,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-assume with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    shared::cli::complete("aws-assume", command);
-    let cli: Cli = match shared::cli::parse(args) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            return shared::cli::report("aws-assume", &Error::Io { context: "starting the runtime".into(), source: e });
-        }
-    };
-    match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => shared::cli::report("aws-assume", &e),
-    }
+    shared::cli::main("aws-assume", command, args, shared::cli::Runtime::CurrentThread, run)
 }
 
 fn io(context: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -202,7 +188,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
     if cli.console {
         let url =
             console::signin_url(&app.env, &app.settings, &plan, &resolved, cli.duration, region.as_deref()).await?;
-        if !cli.print && console::open(&app.env, &url) {
+        if !cli.print && shared::os::open_browser(&app.env, &url) {
             if !cli.global.quiet {
                 eprintln!("aws-assume: opened the AWS console for `{}` in your browser", plan.profile);
             }

@@ -89,24 +89,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-keyaudit with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    shared::cli::complete("aws-keyaudit", command);
-    let cli: Cli = match shared::cli::parse(args) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            return shared::cli::report(
-                "aws-keyaudit",
-                &Error::Io { context: "starting the runtime".into(), source: e },
-            );
-        }
-    };
-    match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => shared::cli::report("aws-keyaudit", &e),
-    }
+    shared::cli::main("aws-keyaudit", command, args, shared::cli::Runtime::MultiThread, run)
 }
 
 fn global(cli: &Cli, profile: Option<String>) -> GlobalArgs {

@@ -106,25 +106,6 @@ pub fn has_display(env: &Env) -> bool {
         || env.get("WAYLAND_DISPLAY").is_some()
 }
 
-/// Opens `url` in a browser ($BROWSER, else xdg-open / open); false if none could be started.
-fn open_browser(env: &Env, url: &str) -> bool {
-    let argv: Vec<String> = match env.get("BROWSER").and_then(shlex::split) {
-        Some(a) if !a.is_empty() => a,
-        _ => match ["xdg-open", "open", "wslview"].iter().find_map(|c| which::which(c).ok()) {
-            Some(p) => vec![p.to_string_lossy().into_owned()],
-            None => return false,
-        },
-    };
-    std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
-}
-
 /// Logs in (or finds a valid token), under the token file's lock.
 pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: &Options) -> Result<Outcome, Error> {
     let dir = sso_cache_dir(env);
@@ -259,7 +240,7 @@ async fn pkce_login(
     .collect::<Vec<_>>()
     .join("&");
     let url = format!("{base}/authorize?{query}");
-    let opened = !opts.no_browser && open_browser(env, &url);
+    let opened = !opts.no_browser && shared::os::open_browser(env, &url);
     if !opts.quiet {
         if opened {
             eprintln!(
@@ -394,7 +375,7 @@ async fn device_login(
             sdk_error("sso-oidc:StartDeviceAuthorization", Some(&target.start_url), Some(target.command()), e)
         })?;
     let url = start.verification_uri_complete().or(start.verification_uri()).unwrap_or_default().to_string();
-    let opened = !opts.no_browser && has_display(env) && open_browser(env, &url);
+    let opened = !opts.no_browser && has_display(env) && shared::os::open_browser(env, &url);
     if !opts.quiet {
         eprintln!(
             "aws-sso-sync: to sign in to {}, {} {url}\n  and confirm the code: {}",

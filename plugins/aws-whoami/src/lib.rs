@@ -43,21 +43,7 @@ pub fn command() -> clap::Command {
 
 /// Runs aws-whoami with `args`.
 pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    shared::cli::complete("aws-whoami", command);
-    let cli: Cli = match shared::cli::parse(args) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            return shared::cli::report("aws-whoami", &Error::Io { context: "starting the runtime".into(), source: e });
-        }
-    };
-    match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => shared::cli::report("aws-whoami", &e),
-    }
+    shared::cli::main("aws-whoami", command, args, shared::cli::Runtime::CurrentThread, run)
 }
 
 /// Whether to look up aliases for this identity: `--no-alias`, or AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS

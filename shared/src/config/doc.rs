@@ -320,7 +320,15 @@ impl Document {
                 if at == self.lines.len() {
                     self.terminate_last_line();
                 }
-                let line = self.make_line(&format!("{key} = {value}"));
+                // If the next significant line is indented (an indented header or a line that
+                // follows no option), a new unindented key would swallow it as a continuation;
+                // indenting the key like it keeps that line what it was (found by fuzzing).
+                let indent: String = self.lines[at..]
+                    .iter()
+                    .find(|l| !matches!(l.kind, LineKind::Blank | LineKind::Comment))
+                    .map(|l| content_of(&l.raw).chars().take_while(|c| c.is_whitespace()).collect())
+                    .unwrap_or_default();
+                let line = self.make_line(&format!("{indent}{key} = {value}"));
                 self.lines.insert(at, line);
             }
         }

@@ -18,7 +18,14 @@ pub fn parse_output(profile: &str, stdout: &[u8]) -> Result<Credentials, Error> 
         .map_err(|e| fail(profile, format!("printed something that is not JSON ({e})")))?;
     match v.get("Version") {
         Some(serde_json::Value::Number(n)) if n.as_i64() == Some(1) => {}
-        Some(other) => return Err(fail(profile, format!("printed Version {other}; only Version 1 is supported"))),
+        Some(other) => {
+            let kind = match other {
+                serde_json::Value::Number(_) => "another number",
+                serde_json::Value::String(_) => "a string",
+                _ => "a non-number",
+            };
+            return Err(fail(profile, format!("printed a Version that is {kind}; only Version 1 is supported")));
+        }
         None => return Err(fail(profile, "printed JSON without \"Version\": 1".into())),
     }
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(str::to_string);
@@ -28,7 +35,7 @@ pub fn parse_output(profile: &str, stdout: &[u8]) -> Result<Credentials, Error> 
         None => None,
         Some(e) => Some(
             parse_timestamp(&e)
-                .ok_or_else(|| fail(profile, format!("printed Expiration {e:?}, which is not an ISO 8601 time")))?,
+                .ok_or_else(|| fail(profile, format!("printed an Expiration ({} characters) that is not an ISO 8601 time such as 2026-01-01T00:00:00Z; the value is not shown, it may hold anything", e.chars().count())))?,
         ),
     };
     Ok(Credentials {
@@ -82,6 +89,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn errors_never_echo_what_the_process_printed() {
+        let crash =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-regressions-process-1.json")).unwrap();
+        let e = parse_output("p", &crash).unwrap_err().to_string();
+        assert!(!e.contains("secret-value"), "{e}");
+    }
+
+    #[test]
     fn contract() {
         let c = parse_output("p", br#"{"Version": 1, "AccessKeyId": "ASIA1", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z", "AccountId": "1"}"#).unwrap();
         assert_eq!((c.access_key_id.as_str(), c.account_id.as_deref()), ("ASIA1", Some("1")));
@@ -92,7 +107,7 @@ mod tests {
                 .is_none()
         );
         for (bad, why) in [
-            (&br#"{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "s"}"#[..], "Version 2"),
+            (&br#"{"Version": 2, "AccessKeyId": "A", "SecretAccessKey": "s"}"#[..], "Version that is another number"),
             (br#"{"AccessKeyId": "A", "SecretAccessKey": "s"}"#, "without \"Version\""),
             (br#"{"Version": 1, "SecretAccessKey": "s"}"#, "without AccessKeyId"),
             (br#"{"Version": 1, "AccessKeyId": "A"}"#, "without SecretAccessKey"),

@@ -467,12 +467,6 @@ fn main() {
     let only = arg("--only");
     let want = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == name));
     let mut results = json!({"machine": machine});
-    if want("whoami") {
-        results["whoami"] = bench_whoami(&bin, runs, &mut md);
-    }
-    if want("assume") {
-        results["assume"] = bench_assume(&bin, runs, &mut md);
-    }
     if want("sso-sync") {
         results["sso_sync"] =
             bench_sso_sync(&bin, runs, peer_runs, args.iter().any(|a| a == "--peer-throttled"), accounts, &mut md);
@@ -480,6 +474,12 @@ fn main() {
     if want("keyaudit") {
         let users: usize = arg("--keyaudit-users").and_then(|r| r.parse().ok()).unwrap_or(2000);
         results["keyaudit"] = bench_keyaudit(&bin, runs, users, &mut md);
+    }
+    if want("whoami") {
+        results["whoami"] = bench_whoami(&bin, runs, &mut md);
+    }
+    if want("assume") {
+        results["assume"] = bench_assume(&bin, runs, &mut md);
     }
     if want("config") {
         results["big_config"] = bench_big_config(runs, &mut md);

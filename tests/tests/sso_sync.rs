@@ -389,3 +389,18 @@ fn region_and_output_of_the_generated_profiles() {
     let (_, _, err) = sync(&home, &sb, &["sync"]);
     assert!(err.contains("0 added, 6 updated"), "back to the session's region: {err}");
 }
+
+#[test]
+fn a_host_without_a_display_logs_in_with_the_device_code() {
+    let sb = sandbox();
+    let home = Home::new();
+    home.config(&session_section("corp"));
+    // No BROWSER, no DISPLAY: PKCE would need a browser on this host, so the device flow is used.
+    let mut cmd = home.command_with(binary("aws-sso-sync"), &sb, None);
+    cmd.args(["login", "--sso-session", "corp"]);
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sb.count("StartDeviceAuthorization"), 1);
+    assert_eq!(sb.count("Authorize"), 0);
+    assert!(err.contains("confirm the code"), "{err}");
+}

@@ -95,6 +95,57 @@ pub struct AwsFiles {
     pub config: Option<Document>,
     /// The credentials file, when it exists.
     pub credentials: Option<Document>,
+    /// Sections by name, built once on first use: lookups stay O(1) in a 10,000-profile file.
+    index: std::sync::OnceLock<Index>,
+}
+
+/// Where each named section is, per file.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Config profiles (the later of duplicates / `[default]` vs `[profile default]`), in order.
+    profiles: std::collections::HashMap<String, SectionRef>,
+    profile_order: Vec<String>,
+    sessions: std::collections::HashMap<String, SectionRef>,
+    session_order: Vec<String>,
+    services: std::collections::HashMap<String, SectionRef>,
+    credentials: std::collections::HashMap<String, SectionRef>,
+    credential_order: Vec<String>,
+    /// Header lines of every raw section name, per file (to report duplicates).
+    config_headers: std::collections::HashMap<String, Vec<usize>>,
+    credential_headers: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl Index {
+    fn build(config: Option<&Document>, credentials: Option<&Document>) -> Self {
+        let mut ix = Index::default();
+        for s in config.map(Document::sections).unwrap_or_default() {
+            ix.config_headers.entry(s.name.clone()).or_default().push(s.header);
+            match classify(&s.name) {
+                ConfigSection::Profile(n) => {
+                    if ix.profiles.insert(n.clone(), s).is_none() {
+                        ix.profile_order.push(n);
+                    }
+                }
+                ConfigSection::SsoSession(n) => {
+                    if ix.sessions.insert(n.clone(), s).is_none() {
+                        ix.session_order.push(n);
+                    }
+                }
+                ConfigSection::Services(n) => {
+                    ix.services.insert(n, s);
+                }
+                ConfigSection::Other => {}
+            }
+        }
+        for s in credentials.map(Document::sections).unwrap_or_default() {
+            ix.credential_headers.entry(s.name.clone()).or_default().push(s.header);
+            let n = s.name.clone();
+            if ix.credentials.insert(n.clone(), s).is_none() {
+                ix.credential_order.push(n);
+            }
+        }
+        ix
+    }
 }
 
 /// Where the files are: AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE, else `~/.aws/`.
@@ -174,7 +225,7 @@ impl AwsFiles {
     pub fn load_from(config_path: PathBuf, credentials_path: PathBuf) -> Result<Self, ConfigError> {
         let config = read_document(&config_path)?;
         let credentials = read_document(&credentials_path)?;
-        Ok(Self { config_path, credentials_path, config, credentials })
+        Ok(Self { config_path, credentials_path, config, credentials, index: std::sync::OnceLock::new() })
     }
 
     /// Files from text (tests).
@@ -184,7 +235,12 @@ impl AwsFiles {
             credentials_path: PathBuf::from("credentials"),
             config: Some(Document::parse(config)),
             credentials: Some(Document::parse(credentials)),
+            index: std::sync::OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::build(self.config.as_ref(), self.credentials.as_ref()))
     }
 
     fn path(&self, kind: FileKind) -> &Path {
@@ -197,12 +253,11 @@ impl AwsFiles {
     /// The config-file section that defines profile `name` (the later of `[default]` /
     /// `[profile default]`, or of duplicates).
     fn config_profile_section(&self, name: &str) -> Option<SectionRef> {
-        let doc = self.config.as_ref()?;
-        doc.sections().into_iter().rev().find(|s| classify(&s.name) == ConfigSection::Profile(name.into()))
+        self.index().profiles.get(name).cloned()
     }
 
     fn credentials_section(&self, name: &str) -> Option<SectionRef> {
-        self.credentials.as_ref()?.sections().into_iter().rev().find(|s| s.name == name)
+        self.index().credentials.get(name).cloned()
     }
 
     /// Checks a used section the way the AWS CLI checks the whole file: duplicate headers,
@@ -214,8 +269,12 @@ impl AwsFiles {
         }
         .expect("a section comes from a loaded file");
         let path = self.path(kind).to_path_buf();
-        if let Some(first) = doc.sections().iter().find(|o| o.name == s.name && o.header != s.header) {
-            let (a, b) = (first.header.min(s.header) + 1, first.header.max(s.header) + 1);
+        let headers = match kind {
+            FileKind::Config => &self.index().config_headers,
+            FileKind::Credentials => &self.index().credential_headers,
+        };
+        if let Some(first) = headers.get(&s.name).and_then(|h| h.iter().find(|h| **h != s.header)) {
+            let (a, b) = (first.min(&s.header) + 1, first.max(&s.header) + 1);
             return Err(ConfigError::Parse {
                 path,
                 line: b,
@@ -265,39 +324,15 @@ impl AwsFiles {
 
     /// Every profile name: config-file order first, then credentials-only profiles.
     pub fn profile_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        if let Some(doc) = &self.config {
-            for s in doc.sections() {
-                if let ConfigSection::Profile(n) = classify(&s.name)
-                    && !out.contains(&n)
-                {
-                    out.push(n);
-                }
-            }
-        }
-        if let Some(doc) = &self.credentials {
-            for s in doc.sections() {
-                if !out.contains(&s.name) {
-                    out.push(s.name);
-                }
-            }
-        }
+        let ix = self.index();
+        let mut out = ix.profile_order.clone();
+        out.extend(ix.credential_order.iter().filter(|n| !ix.profiles.contains_key(*n)).cloned());
         out
     }
 
     /// Every sso-session name, in file order.
     pub fn sso_session_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(doc) = &self.config {
-            for s in doc.sections() {
-                if let ConfigSection::SsoSession(n) = classify(&s.name)
-                    && !out.contains(&n)
-                {
-                    out.push(n);
-                }
-            }
-        }
-        out
+        self.index().session_order.clone()
     }
 
     /// A profile, merged from both files, with its sections checked.
@@ -332,9 +367,7 @@ impl AwsFiles {
     /// An `[sso-session NAME]` section.
     pub fn sso_session(&self, name: &str) -> Result<Option<SsoSession>, ConfigError> {
         let Some(doc) = &self.config else { return Ok(None) };
-        let Some(s) =
-            doc.sections().into_iter().rev().find(|s| classify(&s.name) == ConfigSection::SsoSession(name.into()))
-        else {
+        let Some(s) = self.index().sessions.get(name).cloned() else {
             return Ok(None);
         };
         self.check_section(FileKind::Config, &s)?;
@@ -348,9 +381,7 @@ impl AwsFiles {
     /// A `[services NAME]` section: service id (lower-case, e.g. `sts`) → its nested settings.
     pub fn services(&self, name: &str) -> Result<BTreeMap<String, BTreeMap<String, String>>, ConfigError> {
         let Some(doc) = &self.config else { return Ok(BTreeMap::new()) };
-        let Some(s) =
-            doc.sections().into_iter().rev().find(|s| classify(&s.name) == ConfigSection::Services(name.into()))
-        else {
+        let Some(s) = self.index().services.get(name).cloned() else {
             return Ok(BTreeMap::new());
         };
         self.check_section(FileKind::Config, &s)?;

@@ -428,7 +428,7 @@ fn peak_rss_kb(cmd: Command) -> Option<u64> {
 
 fn binary_sizes(bin: &Path, md: &mut Vec<String>) -> Value {
     md.push("## Binary sizes (release: fat LTO, opt-level s, stripped)\n".into());
-    md.push("| binary | MB |\n| --- | --- |".into());
+    md.push("| binary | MiB |\n| --- | --- |".into());
     let mut out = serde_json::Map::new();
     for b in ["aws-whoami", "aws-assume", "aws-sso-sync", "aws-keyaudit"] {
         if let Ok(m) = std::fs::metadata(bin.join(b)) {

@@ -291,3 +291,29 @@ print(json.dumps(ids))
         assert_eq!(rotate[0]["user"], format!("robot-{id}"));
     }
 }
+
+#[test]
+fn twenty_parallel_audits_on_one_home_agree() {
+    let w = World::new();
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            let mut cmd = w.home.command_with(binary("aws-keyaudit"), &w.sandbox, Some(&w.moto));
+            cmd.args(["--output", "csv"])
+                .env("AWS_ENDPOINT_URL_STS", &w.moto.url)
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let outs: std::collections::BTreeSet<String> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8(o.stdout).unwrap()
+        })
+        .collect();
+    assert_eq!(outs.len(), 1, "every run found the same findings");
+}

@@ -71,3 +71,17 @@ pub fn print_text(text: &str) -> std::io::Result<()> {
 pub fn text_line(values: &[String]) -> String {
     values.iter().map(|v| v.replace(['\t', '\n'], " ")).collect::<Vec<_>>().join("\t")
 }
+
+/// `in 1h 5m`, `in 4m`, `expired 3m ago`.
+pub fn human_duration(d: time::Duration) -> String {
+    let secs = d.whole_seconds();
+    let a = secs.unsigned_abs();
+    let text = if a >= 3600 {
+        format!("{}h {}m", a / 3600, (a % 3600) / 60)
+    } else if a >= 60 {
+        format!("{}m", a / 60)
+    } else {
+        format!("{a}s")
+    };
+    if secs >= 0 { format!("in {text}") } else { format!("expired {text} ago") }
+}

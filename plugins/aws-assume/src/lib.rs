@@ -206,7 +206,13 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
         let until = resolved
             .credentials
             .expiration
-            .map(|e| format!(" until {} ({})", cache::format_z(e), human(e - time::OffsetDateTime::now_utc())))
+            .map(|e| {
+                format!(
+                    " until {} ({})",
+                    cache::format_z(e),
+                    output::human_duration(e - time::OffsetDateTime::now_utc())
+                )
+            })
             .unwrap_or_default();
         eprintln!(
             "aws-assume: {}{until}",
@@ -214,11 +220,6 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn human(d: time::Duration) -> String {
-    let m = d.whole_minutes();
-    if m >= 60 { format!("in {}h {}m", m / 60, m % 60) } else { format!("in {m}m") }
 }
 
 const ADHOC: &str = "(--role-arn)";

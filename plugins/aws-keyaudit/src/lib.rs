@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::app::App;
 use shared::cli::GlobalArgs;
 use shared::credentials::{self, Selection};
@@ -469,6 +469,3 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         ExitCode::SUCCESS
     })
 }
-
-/// Value re-export for tests of the JSON shape.
-pub type Json = Value;

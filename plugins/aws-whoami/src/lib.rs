@@ -252,25 +252,12 @@ impl Report {
         rows.push(("Profile".into(), self.profile.clone().unwrap_or_else(|| "(none)".into())));
         rows.push(("Source".into(), self.credential_source.to_string()));
         if let Some(e) = &self.expiration {
-            let left = shared::cache::parse_timestamp(e).map(|t| t - now).map(human_duration).unwrap_or_default();
+            let left =
+                shared::cache::parse_timestamp(e).map(|t| t - now).map(output::human_duration).unwrap_or_default();
             rows.push(("Expires".into(), format!("{e} ({left})")));
         }
         rows
     }
-}
-
-/// `in 1h 5m`, `expired 3m ago`.
-pub fn human_duration(d: time::Duration) -> String {
-    let secs = d.whole_seconds();
-    let a = secs.unsigned_abs();
-    let text = if a >= 3600 {
-        format!("{}h {}m", a / 3600, (a % 3600) / 60)
-    } else if a >= 60 {
-        format!("{}m", a / 60)
-    } else {
-        format!("{a}s")
-    };
-    if secs >= 0 { format!("in {text}") } else { format!("expired {text} ago") }
 }
 
 /// One row of `--all-profiles`.

@@ -121,6 +121,19 @@ pub fn open_browser(env: &Env, url: &str) -> bool {
         .is_ok()
 }
 
+/// RFC 3986 percent-encoding of everything but unreserved characters (query values, redirects).
+pub fn url_encode(s: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+/// Decodes a form/query value (`+` is a space, `%XX` a byte); None when the bytes are not UTF-8.
+/// A `%` not followed by two hex digits is kept as it is.
+pub fn url_decode(s: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|c| c.into_owned())
+}
+
 /// Where time comes from.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Now, UTC.
@@ -158,6 +171,13 @@ mod tests {
         assert_eq!(env.expand_path("$HOME/a/${X}/b"), PathBuf::from("/home/u/a/xx/b"));
         assert_eq!(env.expand_path("/a/$UNSET/b"), PathBuf::from("/a/$UNSET/b"));
         assert_eq!(env.expand_path("~user/x"), PathBuf::from("~user/x"));
+    }
+
+    #[test]
+    fn url_coding() {
+        assert_eq!(url_encode("http://127.0.0.1:5/oauth/callback"), "http%3A%2F%2F127.0.0.1%3A5%2Foauth%2Fcallback");
+        assert_eq!(url_decode("a%20b+c%2Fd%zz").as_deref(), Some("a b c/d%zz"));
+        assert_eq!(url_decode("%ff"), None);
     }
 
     #[test]

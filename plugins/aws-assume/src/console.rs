@@ -24,15 +24,6 @@ fn partition_hosts(region: Option<&str>) -> (&'static str, &'static str) {
     }
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The sign-in URL for the plan's credentials.
 pub async fn signin_url(
     env: &Env,
@@ -81,7 +72,7 @@ pub async fn signin_url(
         "sessionToken": creds.session_token.as_ref().map(Secret::expose),
     })
     .to_string();
-    let mut url = format!("{endpoint}?Action=getSigninToken&Session={}", enc(&session));
+    let mut url = format!("{endpoint}?Action=getSigninToken&Session={}", shared::os::url_encode(&session));
     if let Some(d) = session_duration {
         url.push_str(&format!("&SessionDuration={d}"));
     }
@@ -102,8 +93,8 @@ pub async fn signin_url(
     let destination = format!("https://{region}.{console_host}/console/home?region={region}");
     Ok(format!(
         "{endpoint}?Action=login&Issuer=aws-assume&Destination={}&SigninToken={}",
-        enc(&destination),
-        enc(token)
+        shared::os::url_encode(&destination),
+        shared::os::url_encode(token)
     ))
 }
 

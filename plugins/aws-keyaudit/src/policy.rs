@@ -125,28 +125,8 @@ pub fn decode_document(text: &str) -> Option<Value> {
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         return Some(v);
     }
-    let decoded = percent_decode(text)?;
+    let decoded = shared::os::url_decode(text)?;
     serde_json::from_str(&decoded).ok()
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let h = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
-            out.push(u8::from_str_radix(h, 16).ok()?);
-            i += 3;
-        } else if b[i] == b'+' {
-            out.push(b' ');
-            i += 1;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn as_list(v: &Value) -> Vec<Value> {
@@ -387,16 +367,14 @@ fn deny(stmt: &Value, p: &Principal, opts: &Options) -> DenyResult {
     };
     for c in cs.iter().filter(|c| is_network(c)) {
         let op = c.op.to_lowercase();
-        if IP_KEYS.contains(&c.key.as_str()) {
-            network = true;
-            if c.qualifier.is_some() {
-                problem = Some(DenyResult::Broken(format!(
-                    "{}:{} on {} (set qualifiers do not apply to a single-valued key)",
-                    c.qualifier.clone().unwrap_or_default(),
-                    c.op,
-                    c.key
-                )));
-            } else if op == "notipaddress" {
+        network = true;
+        if let Some(q) = &c.qualifier {
+            problem = Some(DenyResult::Broken(format!(
+                "{q}:{} on {} (set qualifiers do not apply to a single-valued key)",
+                c.op, c.key
+            )));
+        } else if IP_KEYS.contains(&c.key.as_str()) {
+            if op == "notipaddress" {
                 for v in &c.values {
                     match parse_net(v) {
                         Some(n) => ips.push(n),
@@ -413,23 +391,11 @@ fn deny(stmt: &Value, p: &Principal, opts: &Options) -> DenyResult {
             } else {
                 problem = Some(DenyResult::Broken(format!("{} is not an IP operator for {}", c.op, c.key)));
             }
-        } else if VPC_KEYS.contains(&c.key.as_str()) {
-            network = true;
-            if c.qualifier.is_some() {
-                problem = Some(DenyResult::Broken(format!(
-                    "{}:{} on {} (set qualifiers do not apply to a single-valued key)",
-                    c.qualifier.clone().unwrap_or_default(),
-                    c.op,
-                    c.key
-                )));
-            } else if op == "stringnotequals" || op == "stringnotlike" || op == "stringnotequalsignorecase" {
-                vpcs.extend(c.values.iter().cloned());
-            } else {
-                problem = Some(DenyResult::Broken(format!(
-                    "{} on {} inside a Deny does not restrict to the VPC",
-                    c.op, c.key
-                )));
-            }
+        } else if op == "stringnotequals" || op == "stringnotlike" || op == "stringnotequalsignorecase" {
+            vpcs.extend(c.values.iter().cloned());
+        } else {
+            problem =
+                Some(DenyResult::Broken(format!("{} on {} inside a Deny does not restrict to the VPC", c.op, c.key)));
         }
     }
     if !network {

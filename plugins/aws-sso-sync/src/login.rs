@@ -236,7 +236,7 @@ async fn pkce_login(
         ("code_challenge", challenge.as_str()),
     ]
     .iter()
-    .map(|(k, v)| format!("{k}={}", url_encode(v)))
+    .map(|(k, v)| format!("{k}={}", shared::os::url_encode(v)))
     .collect::<Vec<_>>()
     .join("&");
     let url = format!("{base}/authorize?{query}");
@@ -272,38 +272,6 @@ async fn pkce_login(
     Ok((reg, out.access_token().unwrap_or_default().into(), out.expires_in(), out.refresh_token().map(str::to_string)))
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Serves the loopback redirect until `/oauth/callback` arrives with our state. A minimal HTTP
 /// reader by hand: one GET with a query string is all it must understand, and a web framework
 /// here would be most of the binary.
@@ -329,8 +297,13 @@ async fn wait_for_callback(listener: &tokio::net::TcpListener, state: &str) -> R
             let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
             continue;
         }
-        let params: Vec<(String, String)> =
-            query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (url_decode(k), url_decode(v))).collect();
+        let params: Vec<(String, String)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| {
+                (shared::os::url_decode(k).unwrap_or_default(), shared::os::url_decode(v).unwrap_or_default())
+            })
+            .collect();
         let get = |k: &str| params.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
         let (status, page, result) = if get("state").as_deref() != Some(state) {
             (
@@ -421,16 +394,5 @@ async fn device_login(
                 _ => return Err(sdk_error("sso-oidc:CreateToken", Some(&target.start_url), Some(target.command()), e)),
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_coding() {
-        assert_eq!(url_encode("http://127.0.0.1:5/oauth/callback"), "http%3A%2F%2F127.0.0.1%3A5%2Foauth%2Fcallback");
-        assert_eq!(url_decode("a%20b+c%2Fd%zz"), "a b c/d%zz");
     }
 }

@@ -32,6 +32,7 @@ impl App {
     /// As [`App::new`] with a given environment (tests).
     pub fn with_env(global: &GlobalArgs, env: Env) -> Result<Self, Error> {
         let files = AwsFiles::load(&env)?;
+        files.check_hiding_lines()?;
         let selection = Selection::new(global.profile.as_deref(), &env);
         let settings = Self::settings_for(&env, &files, &selection.name, global)?;
         Ok(Self { env, files, selection, settings, clock: SystemClock })

@@ -14,7 +14,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
     /// The region to use (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's).
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
@@ -25,34 +25,70 @@ pub struct GlobalArgs {
     /// Print nothing to stderr but errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Seconds to wait for an answer to each attempt (as the AWS CLI's flag; default 30).
-    #[arg(long, global = true, value_name = "SECONDS")]
+    /// Seconds to wait for an answer to each attempt (as the AWS CLI's flag; default 30, at most 3600).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub cli_read_timeout: Option<f64>,
-    /// Seconds to wait for a connection (as the AWS CLI's flag; default 5).
-    #[arg(long, global = true, value_name = "SECONDS")]
+    /// Seconds to wait for a connection (as the AWS CLI's flag; default 5, at most 3600).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
     pub cli_connect_timeout: Option<f64>,
 }
 
-/// Profile names of the user's own config, for shell completion.
-pub fn profile_candidates() -> Vec<clap_complete::CompletionCandidate> {
-    let env = crate::os::Env::from_process();
-    crate::config::AwsFiles::load(&env)
-        .map(|f| f.profile_names())
-        .unwrap_or_default()
-        .into_iter()
-        .map(clap_complete::CompletionCandidate::new)
-        .collect()
+/// The longest wait any seconds flag accepts.
+pub const MAX_SECONDS: f64 = 3600.0;
+
+/// A seconds flag: a finite number above 0 and at most [`MAX_SECONDS`] (so `1e20`, `inf` and
+/// `NaN` are usage errors, never a panic).
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    let v: f64 =
+        text.trim().parse().map_err(|_| format!("`{}` is not a number of seconds", crate::text::clip(text)))?;
+    if !v.is_finite() || v <= 0.0 || v > MAX_SECONDS {
+        return Err(format!(
+            "`{}` is out of range: use more than 0 and at most {MAX_SECONDS} seconds",
+            crate::text::clip(text)
+        ));
+    }
+    Ok(v)
 }
 
-/// sso-session names of the user's own config, for shell completion.
+/// A whole-number flag within `min..=max`.
+pub fn parse_bounded(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let v: u64 = text.trim().parse().map_err(|_| format!("`{}` is not a whole number", crate::text::clip(text)))?;
+    if v < min || v > max {
+        return Err(format!("`{v}` is out of range: use {min} to {max}"));
+    }
+    Ok(v)
+}
+
+/// `--region`: checked like a region from the config, before anything reaches the SDK.
+pub fn parse_region(text: &str) -> Result<String, String> {
+    if crate::config::valid_region(text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("`{}` is not a region name (e.g. us-east-1)", crate::text::clip(text)))
+    }
+}
+
+/// Whether a name can be offered to a shell's completion as it is: the generated scripts insert
+/// candidates unquoted, so only names made of characters no shell treats specially are offered
+/// (`$`, backticks, quotes, globs, spaces and control characters never reach a command line).
+pub fn shell_safe(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@+=,:/%".contains(c))
+}
+
+fn candidates(names: Vec<String>) -> Vec<clap_complete::CompletionCandidate> {
+    names.into_iter().filter(|n| shell_safe(n)).map(clap_complete::CompletionCandidate::new).collect()
+}
+
+/// Profile names of the user's own config, for shell completion (shell-safe ones only).
+pub fn profile_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let env = crate::os::Env::from_process();
+    candidates(crate::config::AwsFiles::load(&env).map(|f| f.profile_names()).unwrap_or_default())
+}
+
+/// sso-session names of the user's own config, for shell completion (shell-safe ones only).
 pub fn sso_session_candidates() -> Vec<clap_complete::CompletionCandidate> {
     let env = crate::os::Env::from_process();
-    crate::config::AwsFiles::load(&env)
-        .map(|f| f.sso_session_names())
-        .unwrap_or_default()
-        .into_iter()
-        .map(clap_complete::CompletionCandidate::new)
-        .collect()
+    candidates(crate::config::AwsFiles::load(&env).map(|f| f.sso_session_names()).unwrap_or_default())
 }
 
 /// Answers a shell-completion request (`COMPLETE=bash aws-whoami ...`) and exits; returns at
@@ -86,6 +122,7 @@ where
     Fut: std::future::Future<Output = Result<ExitCode, Error>>,
 {
     complete(bin, factory);
+    crate::fsutil::set_tool_name(bin);
     let cli: T = match parse(args) {
         Ok(c) => c,
         Err(code) => return code,
@@ -100,16 +137,19 @@ where
     };
     match rt.block_on(run(cli)) {
         Ok(code) => code,
+        // A reader that went away (`| head`) is not an error: stop quietly, as cat and grep do.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => report(bin, &e),
     }
 }
 
-/// Writes an error as one paragraph, a `hint:` line, and returns its exit code.
+/// Writes an error as one paragraph, a `hint:` line, and returns its exit code. The text is
+/// escaped: a server message or a profile name cannot move the cursor or forge a `hint:` line.
 pub fn report(tool: &str, err: &Error) -> ExitCode {
     let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{tool}: error: {err}");
+    let _ = writeln!(e, "{tool}: error: {}", crate::text::clean(&err.to_string()));
     if let Some(h) = err.hint() {
-        let _ = writeln!(e, "hint: {h}");
+        let _ = writeln!(e, "hint: {}", crate::text::clean(&h));
     }
     ExitCode::from(err.exit_code())
 }

@@ -3,6 +3,10 @@
 //! profile's `endpoint_url`, in that order; `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns them all
 //! off), retry mode and attempts (`AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`, or the profile's
 //! `retry_mode` / `max_attempts`), timeouts, and the `-v` call log.
+//!
+//! Every call is bounded: connect and read time-outs, a total deadline per attempt (connect,
+//! first byte and the whole body: a server trickling one byte a second cannot outlive it), a
+//! deadline across all attempts, and a cap on the size of a response body ([`MAX_BODY_BYTES`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -13,7 +17,8 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeDeserializationInterceptorContextMut, BeforeSerializationInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -27,6 +32,16 @@ use crate::env_vars;
 use crate::error::ConfigError;
 use crate::os::Env;
 use crate::secret::Credentials;
+
+/// The largest response body we read (a credential report or a page of account authorization
+/// details for a large account stays far below it). A larger answer fails the call.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The time the SDK may spend backing off between attempts, added to the total deadline.
+const BACKOFF_ALLOWANCE: Duration = Duration::from_secs(10);
+/// How many full attempt deadlines the total deadline allows: many attempts are for fast
+/// answers (throttling, 5xx); a server that does not answer at all gets at most this many.
+const SLOW_ATTEMPTS: u32 = 3;
 
 /// How clients are built for one run.
 #[derive(Debug, Clone)]
@@ -72,7 +87,7 @@ impl ClientSettings {
             fix: Some(fix.into()),
         };
         if let Some(r) = &region
-            && (r.is_empty() || r.len() > 63 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && !crate::config::valid_region(r)
         {
             return Err(bad(
                 "region",
@@ -125,6 +140,17 @@ impl ClientSettings {
         })
     }
 
+    /// The deadline of one attempt: connecting, the first byte and the whole body.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.connect_timeout + self.read_timeout
+    }
+
+    /// The deadline of a call across all its attempts and back-offs:
+    /// `attempt_timeout × min(attempts, 3) + 10 s` (documented in the README).
+    pub fn total_timeout(&self) -> Duration {
+        self.attempt_timeout() * self.max_attempts.clamp(1, SLOW_ATTEMPTS) + BACKOFF_ALLOWANCE
+    }
+
     /// The endpoint override for a service id (`STS`, `IAM`, `SSO`, `SSO_OIDC`), if any.
     pub fn endpoint(&self, service_id: &str) -> Option<&str> {
         self.endpoints.get(service_id).or(self.global_endpoint.as_ref()).map(String::as_str)
@@ -141,7 +167,12 @@ impl ClientSettings {
             .region(Region::new(region))
             .retry_config(retry)
             .timeout_config(
-                TimeoutConfig::builder().connect_timeout(self.connect_timeout).read_timeout(self.read_timeout).build(),
+                TimeoutConfig::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .read_timeout(self.read_timeout)
+                    .operation_attempt_timeout(self.attempt_timeout())
+                    .operation_timeout(self.total_timeout())
+                    .build(),
             )
             .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"));
         if let Some(c) = creds {
@@ -217,6 +248,28 @@ impl Intercept for CallLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         cfg.interceptor_state().store_put(Started(Instant::now(), 0));
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let resp = ctx.response_mut();
+        let declared = resp.headers().get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(format!(
+                "the response declares {} bytes, over the {MAX_BODY_BYTES}-byte limit",
+                declared.unwrap_or(0)
+            )
+            .into());
+        }
+        // Bodies without a length (chunked) are cut at the limit while they are read.
+        let body = std::mem::replace(resp.body_mut(), aws_smithy_types::body::SdkBody::taken());
+        *resp.body_mut() =
+            aws_smithy_types::body::SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_BODY_BYTES));
         Ok(())
     }
 

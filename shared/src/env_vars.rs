@@ -48,3 +48,7 @@ pub const AWS_EC2_METADATA_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
 pub const AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS: &str = "AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS";
 /// Disables colour in any output.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Seconds to wait for another run's lock on a config or cache file before giving up (default 60).
+pub const AWS_COMPANIONS_LOCK_TIMEOUT: &str = "AWS_COMPANIONS_LOCK_TIMEOUT";
+/// aws-assume `--console`: the AWS sign-in (federation) endpoint, as the AWS SDKs name it.
+pub const AWS_ENDPOINT_URL_SIGNIN: &str = "AWS_ENDPOINT_URL_SIGNIN";

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | 0 | success |
 //! | 1 | the tool's negative verdict (aws-keyaudit findings at or above `--fail-on`) |
-//! | 2 | usage or configuration error (bad flags, unreadable or invalid config, unknown profile) |
+//! | 2 | usage, configuration or local file error (bad flags, invalid config, unknown profile, a file that cannot be read, written or locked) |
 //! | 3 | credential or authentication error (none found, expired, MFA or SSO login needed, rejected) |
 //! | 4 | AWS service or network error after retries |
 
@@ -111,6 +111,9 @@ pub enum ConfigError {
         /// The config file.
         path: PathBuf,
     },
+    /// A name or value that cannot be written into the file as it is.
+    #[error(transparent)]
+    Value(#[from] crate::config::doc::ValueError),
     /// The file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -129,6 +132,9 @@ impl Hint for ConfigError {
                     .into(),
             ),
             ConfigError::NotUtf8 { path, .. } => Some(format!("re-save {} as UTF-8", path.display())),
+            ConfigError::Parse { path, message, .. } if message.contains("byte-order mark") => {
+                Some(format!("re-save {} as UTF-8 without a BOM", path.display()))
+            }
             ConfigError::Parse { path, line, .. } => Some(format!(
                 "fix or remove line {line} of {}; lines are `key = value`, `[section]` or comments",
                 path.display()
@@ -145,6 +151,9 @@ impl Hint for ConfigError {
                 Some("make one profile in the loop get its credentials from keys, SSO or credential_source".into())
             }
             ConfigError::InvalidProfile { fix, .. } => fix.clone(),
+            ConfigError::Value(_) => Some(
+                "use a value without control characters, markers or surrounding spaces; nothing was written".into(),
+            ),
             ConfigError::SsoSessionNotFound { session, .. } => Some(format!(
                 "run `aws-sso-sync session add {session} --start-url URL --region REGION` (or `aws configure sso-session`)"
             )),
@@ -191,6 +200,27 @@ pub enum CredentialError {
         reason: Option<String>,
         /// The fix.
         command: String,
+    },
+    /// The portal or OIDC service refused a token that had not expired: revoked (a sign-out
+    /// elsewhere, an administrator) or otherwise invalidated.
+    #[error("the SSO token for {what} was refused: it was revoked or is no longer valid ({detail})")]
+    SsoTokenRevoked {
+        /// `sso-session X` or the start URL.
+        what: String,
+        /// What refused it.
+        detail: String,
+        /// The fix.
+        command: String,
+    },
+    /// `credential_source` names a source that has no credentials here.
+    #[error("the profile `{profile}` has credential_source = {source_name}, but {missing}")]
+    CredentialSourceEmpty {
+        /// The profile.
+        profile: String,
+        /// `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.
+        source_name: String,
+        /// What is missing.
+        missing: String,
     },
     /// Credentials with an expiry in the past.
     #[error("the credentials from {source_name} expired at {expired}")]
@@ -244,8 +274,17 @@ impl Hint for CredentialError {
             CredentialError::MfaRequired { entry, .. } => {
                 Some(format!("run `aws-assume {entry}` to enter the MFA code once and cache the session"))
             }
+            CredentialError::CredentialSourceEmpty { profile, source_name, .. } => Some(match source_name.as_str() {
+                "Environment" => format!(
+                    "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY first, or run `aws configure set credential_source Ec2InstanceMetadata --profile {profile}` on EC2"
+                ),
+                _ => format!(
+                    "run this where {source_name} credentials exist, or switch the profile to keys in the environment: `aws configure set credential_source Environment --profile {profile}`"
+                ),
+            }),
             CredentialError::SsoLoginRequired { command, .. }
             | CredentialError::SsoTokenExpired { command, .. }
+            | CredentialError::SsoTokenRevoked { command, .. }
             | CredentialError::Expired { command, .. } => Some(format!("run `{command}`")),
             CredentialError::Process { .. } => Some(
                 "run the credential_process command by hand to see its output; it must print JSON with Version 1"
@@ -298,7 +337,10 @@ pub enum Error {
         /// What to do instead.
         hint: Option<String>,
     },
-    /// A file or system error outside the config files.
+    /// A file we own or edit could not be written (refused, locked, read-only, not a file).
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::WriteError),
+    /// A file or system error outside the config files (local: exit 2).
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -312,9 +354,9 @@ impl Error {
     /// The documented exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Usage { .. } => exit::USAGE,
+            Error::Config(_) | Error::Usage { .. } | Error::Write(_) | Error::Io { .. } => exit::USAGE,
             Error::Credentials(_) => exit::CREDENTIALS,
-            Error::Service(_) | Error::Io { .. } => exit::SERVICE,
+            Error::Service(_) => exit::SERVICE,
         }
     }
 
@@ -331,8 +373,56 @@ impl Hint for Error {
             Error::Credentials(e) => e.hint(),
             Error::Service(e) => e.hint(),
             Error::Usage { hint, .. } => hint.clone(),
-            Error::Io { .. } => None,
+            Error::Write(e) => Some(write_hint(e)),
+            Error::Io { source, .. } => io_hint(source),
         }
+    }
+}
+
+impl From<crate::config::doc::ValueError> for Error {
+    fn from(e: crate::config::doc::ValueError) -> Self {
+        Error::Config(e.into())
+    }
+}
+
+impl From<crate::fsutil::LockError> for Error {
+    fn from(e: crate::fsutil::LockError) -> Self {
+        Error::Write(e.into())
+    }
+}
+
+fn write_hint(e: &crate::fsutil::WriteError) -> String {
+    use crate::fsutil::{LockError, WriteError};
+    match e {
+        WriteError::NotRegular { .. } => {
+            "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE (or --config-file) at a regular file".into()
+        }
+        WriteError::ReadOnly { path, .. } => {
+            format!(
+                "the file is read-only on purpose? If the change is wanted, run `chmod u+w {}` and run again",
+                path.display()
+            )
+        }
+        WriteError::KeptChanging { .. } => {
+            "another program keeps rewriting the file: let it finish, then run again".into()
+        }
+        WriteError::Lock(LockError::Timeout { .. }) => {
+            "let the other run finish (or stop it), then run again; AWS_COMPANIONS_LOCK_TIMEOUT=SECONDS waits longer"
+                .into()
+        }
+        WriteError::Lock(LockError::Io { .. }) | WriteError::Io { .. } => {
+            "check the folder's owner, permissions and free space (`ls -ld` on it)".into()
+        }
+    }
+}
+
+fn io_hint(e: &std::io::Error) -> Option<String> {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            Some("check the file's and folder's owner and permissions (`ls -l`)".into())
+        }
+        std::io::ErrorKind::NotFound => Some("check the path".into()),
+        _ => None,
     }
 }
 

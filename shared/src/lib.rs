@@ -17,3 +17,4 @@ pub mod fsutil;
 pub mod os;
 pub mod output;
 pub mod secret;
+pub mod text;

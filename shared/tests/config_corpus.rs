@@ -27,7 +27,7 @@ fn corpus_round_trips_byte_for_byte() {
 fn corpus_edits_touch_only_their_lines() {
     for (name, text) in corpus() {
         let mut doc = Document::parse(&text);
-        doc.set("profile zz-added", "region", "us-east-1");
+        doc.set("profile zz-added", "region", "us-east-1").unwrap();
         let out = doc.render();
         assert!(
             out.starts_with(&text) || out.starts_with(text.trim_end_matches(['\r', '\n'])),

@@ -14,6 +14,19 @@ use shared::secret::{Credentials, Secret};
 /// Environment variable that moves the federation endpoint (tests, other partitions' proxies).
 pub const FEDERATION_URL_ENV: &str = "AWS_ASSUME_FEDERATION_URL";
 
+/// The federation endpoint from the environment: our own variable (the full URL) first, then the
+/// SDKs' `AWS_ENDPOINT_URL_SIGNIN` (the service's base URL, to which `/federation` is added),
+/// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` turns configured endpoints off.
+fn federation_endpoint(env: &Env) -> Option<String> {
+    if let Some(url) = env.get(FEDERATION_URL_ENV) {
+        return Some(url.to_string());
+    }
+    if env.flag(shared::env_vars::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) {
+        return None;
+    }
+    env.get(shared::env_vars::AWS_ENDPOINT_URL_SIGNIN).map(|base| format!("{}/federation", base.trim_end_matches('/')))
+}
+
 fn partition_hosts(region: Option<&str>) -> (&'static str, &'static str) {
     match region {
         Some(r) if r.starts_with("cn-") => ("https://signin.amazonaws.cn/federation", "console.amazonaws.cn"),
@@ -65,7 +78,7 @@ pub async fn signin_url(
         resolved.credentials.clone()
     };
     let (default_endpoint, console_host) = partition_hosts(region);
-    let endpoint = env.get(FEDERATION_URL_ENV).unwrap_or(default_endpoint).to_string();
+    let endpoint = federation_endpoint(env).unwrap_or_else(|| default_endpoint.to_string());
     let session = json!({
         "sessionId": creds.access_key_id,
         "sessionKey": creds.secret_access_key.expose(),
@@ -121,4 +134,21 @@ async fn get(url: &str) -> Result<(u16, bytes::Bytes), String> {
     tokio::time::timeout(std::time::Duration::from_secs(20), fetch)
         .await
         .map_err(|_| "timed out after 20 s".to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sdk_signin_variable_moves_the_federation_endpoint() {
+        assert_eq!(federation_endpoint(&Env::default()), None);
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9/")]);
+        assert_eq!(federation_endpoint(&env).as_deref(), Some("http://127.0.0.1:9/federation"));
+        let env = Env::from_pairs([("AWS_ENDPOINT_URL_SIGNIN", "http://a"), (FEDERATION_URL_ENV, "http://b/fed")]);
+        assert_eq!(federation_endpoint(&env).as_deref(), Some("http://b/fed"));
+        let env =
+            Env::from_pairs([("AWS_ENDPOINT_URL_SIGNIN", "http://a"), ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")]);
+        assert_eq!(federation_endpoint(&env), None);
+    }
 }

@@ -99,30 +99,44 @@ enum Cmd {
     },
 }
 
-/// `3600`, `90m`, `12h`, `1h30m` → seconds.
+/// The longest session AWS grants (GetSessionToken: 36 hours).
+pub const MAX_DURATION_SECONDS: u64 = 129_600;
+
+/// `3600`, `90m`, `12h`, `1h30m` → seconds, from 1 second to 36 hours (AWS's longest session);
+/// anything larger is a usage error, never an overflow.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(n);
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
+    let shown = shared::text::clip(s);
+    let bad = || format!("`{shown}` is not a duration (e.g. 3600, 90m, 12h)");
+    let total = if let Ok(n) = s.parse::<u64>() {
+        n
+    } else {
+        let mut total = 0u64;
+        let mut num = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            let n: u64 = num.parse().map_err(|_| bad())?;
+            num.clear();
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => return Err(bad()),
+            };
+            total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(|| {
+                format!("`{shown}` is too long: AWS sessions last at most 36h ({MAX_DURATION_SECONDS} seconds)")
+            })?;
         }
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 3600, 90m, 12h)"))?;
-        num.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(format!("`{s}` is not a duration (e.g. 3600, 90m, 12h)")),
-        };
-    }
-    if !num.is_empty() {
-        return Err(format!("`{s}` is not a duration (e.g. 3600, 90m, 12h)"));
+        if !num.is_empty() {
+            return Err(bad());
+        }
+        total
+    };
+    if total == 0 || total > MAX_DURATION_SECONDS {
+        return Err(format!("`{shown}` is out of range: use 1s to 36h ({MAX_DURATION_SECONDS} seconds)"));
     }
     Ok(total)
 }
@@ -497,5 +511,9 @@ mod tests {
         assert!(parse_duration("12x").is_err());
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("90m5").is_err());
+        assert!(parse_duration("999999999999999d").unwrap_err().contains("at most 36h"));
+        assert!(parse_duration("99999999999999999999999").is_err());
+        assert!(parse_duration("0").is_err());
+        assert_eq!(parse_duration("36h"), Ok(MAX_DURATION_SECONDS));
     }
 }

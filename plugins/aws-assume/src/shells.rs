@@ -119,9 +119,24 @@ assume() {{
 }}
 {completion}"#,
             completion = if shell == "bash" {
-                "_assume_complete() { COMPREPLY=( $(compgen -W \"$(command aws-assume --profile-names 2>/dev/null)\" -- \"${COMP_WORDS[COMP_CWORD]}\") ); }\ncomplete -F _assume_complete assume\n".to_string()
+                // Profile names are data: read line by line, matched as literal prefixes, and
+                // inserted %q-quoted (compgen -W would expand `$(...)` inside a name).
+                r#"_assume_complete() {
+  local cur="${COMP_WORDS[COMP_CWORD]}" p
+  COMPREPLY=()
+  while IFS= read -r p; do
+    [[ "$p" == "$cur"* ]] && COMPREPLY+=( "$(printf '%q' "$p")" )
+  done < <(command aws-assume --profile-names 2>/dev/null)
+}
+complete -F _assume_complete assume
+"#
+                .to_string()
             } else {
-                "_assume_complete() { local -a profiles; profiles=(${(f)\"$(command aws-assume --profile-names 2>/dev/null)\"}); _describe 'profile' profiles; }\n(( $+functions[compdef] )) && compdef _assume_complete assume\n".to_string()
+                // compadd quotes what it inserts; nothing is evaluated.
+                r#"_assume_complete() { local -a profiles; profiles=("${(@f)$(command aws-assume --profile-names 2>/dev/null)}"); compadd -a profiles; }
+(( $+functions[compdef] )) && compdef _assume_complete assume
+"#
+                .to_string()
             }
         ),
         "fish" => format!(
@@ -152,7 +167,10 @@ function assume {{
 }}
 Register-ArgumentCompleter -CommandName assume -ScriptBlock {{
   param($commandName, $parameterName, $wordToComplete)
-  & aws-assume --profile-names | Where-Object {{ $_ -like "$wordToComplete*" }} | ForEach-Object {{ [System.Management.Automation.CompletionResult]::new($_) }}
+  & aws-assume --profile-names | Where-Object {{ $_.StartsWith($wordToComplete) }} | ForEach-Object {{
+    $text = if ($_ -match '^[\w.@+=,:/-]+$') {{ $_ }} else {{ "'" + ($_ -replace "'", "''") + "'" }}
+    [System.Management.Automation.CompletionResult]::new($text, $_, 'ParameterValue', $_)
+  }}
 }}
 "#,
             passthrough.split('|').map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")

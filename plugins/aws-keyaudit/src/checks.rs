@@ -259,6 +259,11 @@ pub fn run(acct: &Account, s: &Settings, now: OffsetDateTime) -> Vec<Finding> {
         let active: Vec<_> = u.keys.iter().filter(|k| k.status == "Active").collect();
         let analysis = (!active.is_empty()).then(|| analyse_user(acct, u, &s.policy));
         for k in &u.keys {
+            // Keys found on this machine (`--local`) have their own finding, KA-LOCAL-LONG-LIVED;
+            // their creation date may be unknown, so no age check may read it.
+            if k.status == "Local" {
+                continue;
+            }
             let age = days(now - k.created);
             let key = Some(k.id.as_str());
             if k.status != "Active" {
@@ -415,8 +420,23 @@ pub struct Suppression {
     pub key: Option<String>,
     /// Why (required).
     pub reason: String,
-    /// Last day it applies (YYYY-MM-DD).
+    /// Last day it applies (YYYY-MM-DD): a TOML date (`expires = 2027-03-31`) or a string.
+    #[serde(default, deserialize_with = "date_or_text")]
     pub expires: Option<String>,
+}
+
+/// `expires` as TOML writes a date (`2027-03-31`, unquoted) or as a quoted string.
+fn date_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum DateOrText {
+        Date(toml::value::Datetime),
+        Text(String),
+    }
+    Ok(Option::<DateOrText>::deserialize(d)?.map(|v| match v {
+        DateOrText::Date(dt) => dt.to_string(),
+        DateOrText::Text(t) => t,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -446,6 +466,18 @@ pub fn read_ignore_file(path: &std::path::Path) -> Result<Vec<Suppression>, Stri
         }
     }
     Ok(f.suppress)
+}
+
+#[test]
+fn ignore_file_dates_as_toml_dates_or_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ignore.toml");
+    std::fs::write(&p, "[[suppress]]\ncheck = \"KA-ROTATE\"\nreason = \"r\"\nexpires = 2027-03-31\n[[suppress]]\nuser = \"u\"\nreason = \"r\"\nexpires = \"2027-04-01\"\n").unwrap();
+    let s = read_ignore_file(&p).unwrap();
+    assert_eq!(s[0].expires.as_deref(), Some("2027-03-31"));
+    assert_eq!(s[1].expires.as_deref(), Some("2027-04-01"));
+    std::fs::write(&p, "[[suppress]]\nuser = \"u\"\nreason = \"r\"\nexpires = 2027-03-31T10:00:00Z\n").unwrap();
+    assert!(read_ignore_file(&p).unwrap_err().contains("YYYY-MM-DD"));
 }
 
 fn expiry(date: &str) -> Option<OffsetDateTime> {

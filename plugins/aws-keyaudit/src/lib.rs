@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, value_name = "ROLE", conflicts_with = "all_profiles")]
     org_role: Option<String>,
     /// Region for the calls (IAM is global).
-    #[arg(long)]
+    #[arg(long, value_parser = shared::cli::parse_region)]
     region: Option<String>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
@@ -47,10 +47,10 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
     /// KA-ROTATE / KA-INACTIVE-STALE: maximum key age in days.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 90, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 36_500).map(|n| n as i64))]
     max_age_days: i64,
     /// KA-UNUSED: maximum days without use (never-used keys count from creation).
-    #[arg(long, default_value_t = 45)]
+    #[arg(long, default_value_t = 45, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 36_500).map(|n| n as i64))]
     max_unused_days: i64,
     /// KA-NO-OWNER-TAG: the tag key that names a user's owner.
     #[arg(long, default_value = "owner")]
@@ -67,9 +67,15 @@ pub struct Cli {
     /// Also report long-lived keys in ~/.aws/credentials and the environment.
     #[arg(long)]
     local: bool,
-    /// Accounts audited at once.
-    #[arg(long, default_value_t = 4)]
+    /// Accounts audited at once (1 to 64).
+    #[arg(long, default_value_t = 4, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 64).map(|n| n as usize))]
     concurrency: usize,
+    /// Seconds to wait for an answer to each attempt (as the AWS CLI's flag; default 30, at most 3600).
+    #[arg(long, value_name = "SECONDS", value_parser = shared::cli::parse_seconds)]
+    cli_read_timeout: Option<f64>,
+    /// Seconds to wait for a connection (as the AWS CLI's flag; default 5, at most 3600).
+    #[arg(long, value_name = "SECONDS", value_parser = shared::cli::parse_seconds)]
+    cli_connect_timeout: Option<f64>,
     /// Log each AWS call; at the end, the number of calls per operation.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -99,7 +105,8 @@ fn global(cli: &Cli, profile: Option<String>) -> GlobalArgs {
         output: None,
         verbose: cli.verbose,
         quiet: cli.quiet,
-        ..GlobalArgs::default()
+        cli_read_timeout: cli.cli_read_timeout,
+        cli_connect_timeout: cli.cli_connect_timeout,
     }
 }
 
@@ -252,11 +259,15 @@ async fn audit_with(
 /// Long-lived keys on this machine (credentials file, environment), looked up in the account.
 async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Account) {
     let mut found: Vec<(String, String)> = Vec::new();
-    if let Some(doc) = &app.files.credentials {
+    // Static keys in either file: the AWS CLI reads aws_access_key_id from ~/.aws/config too.
+    for (doc, path) in
+        [(&app.files.credentials, &app.files.credentials_path), (&app.files.config, &app.files.config_path)]
+    {
+        let Some(doc) = doc else { continue };
         for s in doc.sections() {
             for (k, v, _) in doc.properties(s.body) {
-                if k == "aws_access_key_id" && v.starts_with("AKIA") {
-                    found.push((v, format!("{} [{}]", app.files.credentials_path.display(), s.name)));
+                if k == "aws_access_key_id" && v.starts_with("AKIA") && !found.iter().any(|(id, _)| *id == v) {
+                    found.push((v, format!("{} [{}]", path.display(), s.name)));
                 }
             }
         }
@@ -342,6 +353,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => Vec::new(),
     };
     let app = App::without_profile(&global(&cli, None), shared::os::Env::from_process())?;
+    app.files.check_hiding_lines()?;
     let targets: Vec<Option<String>> = if cli.all_profiles {
         app.files.profile_names().into_iter().map(Some).collect()
     } else if cli.profiles.is_empty() {
@@ -450,10 +462,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
     if cli.verbose > 0 {
         let total: u64 = calls.values().sum();
-        eprintln!(
-            "aws-keyaudit: {total} AWS calls: {}",
-            calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-        );
+        if total == 0 {
+            eprintln!("aws-keyaudit: no AWS calls were made");
+        } else {
+            eprintln!(
+                "aws-keyaudit: {total} AWS call{}: {}",
+                if total == 1 { "" } else { "s" },
+                calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+            );
+        }
     }
     if failures > 0 && failures == audited.len() {
         return Ok(ExitCode::from(

@@ -82,40 +82,43 @@ pub fn table(findings: &[Finding]) -> String {
     out
 }
 
-/// CSV with a header row.
+/// CSV with a header row (the shared writer: RFC 4180, formulas neutralised).
 pub fn csv(findings: &[Finding]) -> Result<String, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
-        "severity",
-        "check",
-        "status",
-        "account",
-        "user",
-        "arn",
-        "key",
-        "title",
-        "detail",
-        "suppressed_because",
-    ])
-    .map_err(|e| e.to_string())?;
-    for f in sorted(findings) {
-        w.write_record([
-            f.id.as_str(),
-            f.severity.as_str(),
-            f.check,
-            f.status,
-            &f.account,
-            &f.user,
-            &f.arn,
-            f.key.as_deref().unwrap_or(""),
-            f.title,
-            &f.detail,
-            f.suppressed_because.as_deref().unwrap_or(""),
-        ])
-        .map_err(|e| e.to_string())?;
-    }
-    String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    let rows: Vec<Vec<String>> = sorted(findings)
+        .into_iter()
+        .map(|f| {
+            vec![
+                f.id.clone(),
+                f.severity.as_str().to_string(),
+                f.check.to_string(),
+                f.status.to_string(),
+                f.account.clone(),
+                f.user.clone(),
+                f.arn.clone(),
+                f.key.clone().unwrap_or_default(),
+                f.title.to_string(),
+                f.detail.clone(),
+                f.suppressed_because.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    shared::output::csv(
+        &[
+            "id",
+            "severity",
+            "check",
+            "status",
+            "account",
+            "user",
+            "arn",
+            "key",
+            "title",
+            "detail",
+            "suppressed_because",
+        ],
+        &rows,
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn level(s: Severity) -> &'static str {
@@ -180,30 +183,33 @@ pub fn sarif(findings: &[Finding], version: &str) -> Value {
     })
 }
 
-/// Markdown.
+/// Markdown (the shared table writer: cells cannot break out of their row).
 pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
-    let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut out = String::from("# aws-keyaudit report\n\n");
     for a in accounts {
         out.push_str(&format!(
             "- Account {}: {} users, {} keys; credential report generated {}\n",
-            a["id"].as_str().unwrap_or("?"),
+            shared::text::clean(a["id"].as_str().unwrap_or("?")),
             a["users"],
             a["keys"],
-            a["credential_report_generated"].as_str().unwrap_or("unknown")
+            shared::text::clean(a["credential_report_generated"].as_str().unwrap_or("unknown"))
         ));
     }
-    out.push_str("\n| Severity | Check | Account | User | Key | Finding |\n| --- | --- | --- | --- | --- | --- |\n");
-    for f in sorted(findings).into_iter().filter(|f| f.status == "FAIL") {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            f.severity.as_str(),
-            f.check,
-            f.account,
-            esc(&f.user),
-            f.key.as_deref().unwrap_or(""),
-            esc(&f.detail)
-        ));
-    }
+    out.push('\n');
+    let rows: Vec<Vec<String>> = sorted(findings)
+        .into_iter()
+        .filter(|f| f.status == "FAIL")
+        .map(|f| {
+            vec![
+                f.severity.as_str().to_string(),
+                f.check.to_string(),
+                f.account.clone(),
+                f.user.clone(),
+                f.key.clone().unwrap_or_default(),
+                f.detail.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&shared::output::markdown(&["Severity", "Check", "Account", "User", "Key", "Finding"], &rows));
     out
 }

@@ -17,11 +17,12 @@ use serde_json::json;
 use shared::app::App;
 use shared::cache::{self, cli as cli_cache, sso as sso_cache};
 use shared::cli::GlobalArgs;
-use shared::config::doc::Document;
+use shared::config::doc::{self, Document};
+use shared::config::write;
 use shared::config::{AwsFiles, SsoSession};
 use shared::credentials::sso::TokenFor;
 use shared::error::{ConfigError, Error};
-use shared::fsutil::{FileLock, atomic_write};
+use shared::fsutil::Edited;
 use shared::output::{self, Format};
 
 /// Log in to IAM Identity Center and keep every account and role as a profile.
@@ -104,8 +105,8 @@ struct LoginArgs {
     /// Log in even when a valid token is cached.
     #[arg(long)]
     force: bool,
-    /// How long to wait for the sign-in, seconds.
-    #[arg(long, default_value_t = 600)]
+    /// How long to wait for the sign-in, seconds (at most 3600).
+    #[arg(long, default_value_t = 600, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 3600))]
     timeout: u64,
 }
 
@@ -125,17 +126,21 @@ struct SyncArgs {
     /// Remove profiles of accounts and roles that are gone (only inside our blocks).
     #[arg(long)]
     prune: bool,
+    /// With --prune: remove profiles even when the portal lists no accounts, or fewer than half
+    /// of those the block has (otherwise such a listing is suspect and nothing is removed).
+    #[arg(long, requires = "prune")]
+    allow_empty: bool,
     /// Print the change as a unified diff; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Accounts listed at once.
-    #[arg(long, default_value_t = 32)]
+    /// Accounts listed at once (1 to 256).
+    #[arg(long, default_value_t = 32, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 256).map(|n| n as usize))]
     concurrency: usize,
-    /// Attempts per portal request (throttling, 5xx, time-outs).
-    #[arg(long, default_value_t = 12)]
+    /// Attempts per portal request (throttling, 5xx, time-outs; 1 to 100).
+    #[arg(long, default_value_t = 12, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 100).map(|n| n as u32))]
     attempts: u32,
     /// Read time-out per portal request, seconds.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = shared::cli::parse_seconds)]
     request_timeout: f64,
 }
 
@@ -222,29 +227,6 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::Io { context, source: e }
 }
 
-async fn lock(path: std::path::PathBuf) -> Result<FileLock, Error> {
-    let p = path.clone();
-    tokio::task::spawn_blocking(move || FileLock::acquire(&p))
-        .await
-        .map_err(|e| Error::Io { context: "waiting for a lock".into(), source: std::io::Error::other(e) })?
-        .map_err(io(format!("locking {}", path.display())))
-}
-
-fn read_text(path: &std::path::Path) -> Result<String, Error> {
-    match std::fs::read(path) {
-        Ok(b) => String::from_utf8(b).map_err(|e| {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            ConfigError::NotUtf8 { path: path.into(), line }.into()
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(ConfigError::Read { path: path.into(), source: e }.into()),
-    }
-}
-
-fn write_config(path: &std::path::Path, text: &str) -> Result<(), Error> {
-    atomic_write(path, text.as_bytes(), None).map_err(|e| ConfigError::Write { path: path.into(), source: e }.into())
-}
-
 fn session_add(
     global: &GlobalArgs,
     name: &str,
@@ -255,33 +237,34 @@ fn session_add(
 ) -> Result<ExitCode, Error> {
     if !start_url.starts_with("https://") && !start_url.starts_with("http://") {
         return Err(Error::usage(
-            format!("--start-url {start_url} is not a URL"),
+            format!("--start-url {} is not a URL", shared::text::clip(start_url)),
             Some("use the portal URL, e.g. https://d-1234567890.awsapps.com/start".into()),
         ));
     }
-    if name.is_empty() || name.contains([']', '[', '\n']) || name.contains(char::is_whitespace) {
+    doc::check_section_name("the sso-session name", name)
+        .map_err(|e| Error::usage(e.to_string(), Some("use letters, digits, `-`, `_` or `.`".into())))?;
+    if !shared::config::valid_region(region) {
         return Err(Error::usage(
-            format!("`{name}` cannot be an sso-session name"),
-            Some("use letters, digits, `-`, `_` or `.`".into()),
+            format!("--sso-region `{}` is not a region name", shared::text::clip(region)),
+            Some("use the Identity Center region, e.g. eu-west-1".into()),
         ));
     }
     let app = app_for(global, config_file)?;
     let path = app.files.config_path.clone();
-    let _guard = FileLock::acquire(&path).map_err(io(format!("locking {}", path.display())))?;
-    let old = read_text(&path)?;
-    let mut doc = Document::parse(&old);
     let section = format!("sso-session {name}");
-    doc.set(&section, "sso_start_url", start_url);
-    doc.set(&section, "sso_region", region);
-    doc.set(&section, "sso_registration_scopes", scopes);
-    let new = doc.render();
-    if new != old {
-        write_config(&path, &new)?;
-        if !global.quiet {
-            eprintln!("aws-sso-sync: wrote [sso-session {name}] to {}", path.display());
+    let edited = write::edit(&path, &app.env, &format!("adding [{section}]"), |d| {
+        d.set(&section, "sso_start_url", start_url)?;
+        d.set(&section, "sso_region", region)?;
+        d.set(&section, "sso_registration_scopes", scopes)?;
+        Ok(())
+    })?;
+    if !global.quiet {
+        match edited {
+            Edited::Written { .. } => eprintln!("aws-sso-sync: wrote [sso-session {name}] to {}", path.display()),
+            Edited::Unchanged => {
+                eprintln!("aws-sso-sync: [sso-session {name}] is already up to date in {}", path.display())
+            }
         }
-    } else if !global.quiet {
-        eprintln!("aws-sso-sync: [sso-session {name}] is already up to date in {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -296,7 +279,13 @@ async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
                 Some("name an SSO profile, or use --sso-session".into()),
             ));
         };
-        vec![login::Target { session: None, start_url: start.into(), region: region.into(), scopes: vec![] }]
+        vec![login::Target {
+            session: None,
+            start_url: start.into(),
+            region: region.into(),
+            scopes: vec![],
+            profile: Some(p.clone()),
+        }]
     } else {
         let all = sessions(&app.files, &a.which)?;
         if all.len() > 1 && a.which.sessions.is_empty() && !a.which.all {
@@ -316,6 +305,7 @@ async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
                     start_url,
                     region,
                     scopes,
+                    profile: None,
                 })
             })
             .collect::<Result<_, _>>()?
@@ -406,71 +396,83 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
         listed.push(list_session(&app, s, a, global.quiet).await?);
     }
     let path = app.files.config_path.clone();
-    let _guard = lock(path.clone()).await?;
-    let old = read_text(&path)?;
-    let mut doc = Document::parse(&old);
-    let newline = doc.newline().to_string();
-    let hand_written = profiles::hand_written_profiles(&doc);
-    let mut taken: BTreeSet<String> = hand_written.clone();
-    let mut report = Vec::new();
-    for l in &listed {
-        // Portal calls always go to the session's own region, so `--region` names the profiles' region.
-        let region = a.profile_region.clone().or_else(|| global.region.clone()).unwrap_or_else(|| l.region.clone());
-        let (begin, end) = profiles::markers(&l.session);
-        let block = doc.block(&begin, &end);
-        let existing = block
-            .clone()
-            .map(|r| profiles::parse_block(&doc.lines()[r].iter().map(|x| x.raw()).collect::<String>()))
-            .unwrap_or_default();
-        let fresh =
-            profiles::entries(&l.assignments, &a.template, &l.session, &region, a.profile_output.as_deref(), &taken);
-        let wanted: Vec<String> = profiles::entries(
-            &l.assignments,
-            &a.template,
-            &l.session,
-            &region,
-            a.profile_output.as_deref(),
-            &BTreeSet::new(),
-        )
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
-        let (entries, mut summary) = profiles::merge(&existing, fresh, a.prune);
-        summary.skipped_hand_written = wanted.into_iter().filter(|n| hand_written.contains(n)).collect();
-        taken.extend(entries.iter().map(|e| e.name.clone()));
-        let text = profiles::block_text(&l.session, &entries, &newline);
-        match block {
-            Some(r) => doc.replace_lines(r, &text),
-            None => {
-                let mut raw = doc.render();
-                if !raw.is_empty() && !raw.ends_with('\n') {
-                    raw.push_str(&newline);
+    // Portal answers are data: a role or account that cannot be written as it is (a newline,
+    // a control character, marker text) is skipped with a warning, never written.
+    for l in &mut listed {
+        l.assignments.retain(|x| match profiles::check_assignment(x) {
+            Ok(()) => true,
+            Err(e) => {
+                if !global.quiet {
+                    eprintln!("aws-sso-sync: warning: sso-session {}: skipped one role: {e}", l.session);
                 }
-                if !raw.is_empty() && !raw.ends_with(&format!("{newline}{newline}")) {
-                    raw.push_str(&newline);
-                }
-                raw.push_str(&text);
-                doc = Document::parse(&raw);
+                false
             }
-        }
-        report.push((l, summary));
+        });
     }
-    let new = doc.render();
-    let changed = new != old;
-    if a.dry_run {
+    let mut report: Vec<(usize, profiles::Summary, bool)> = Vec::new();
+    let mut apply = |doc: &mut Document| -> Result<(), Error> {
+        report.clear();
+        let newline = doc.newline().to_string();
+        let hand_written = profiles::hand_written_profiles(doc);
+        let mut taken: BTreeSet<String> = hand_written.clone();
+        for (i, l) in listed.iter().enumerate() {
+            // Portal calls always go to the session's own region, so `--region` names the profiles' region.
+            let region = a.profile_region.clone().or_else(|| global.region.clone()).unwrap_or_else(|| l.region.clone());
+            let (begin, end) = profiles::markers(&l.session);
+            let existing = doc
+                .block(&begin, &end)
+                .map(|r| profiles::parse_block(&doc.lines()[r].iter().map(|x| x.raw()).collect::<String>()))
+                .unwrap_or_default();
+            let fresh = profiles::entries(
+                &l.assignments,
+                &a.template,
+                &l.session,
+                &region,
+                a.profile_output.as_deref(),
+                &taken,
+            );
+            let wanted: Vec<String> = profiles::entries(
+                &l.assignments,
+                &a.template,
+                &l.session,
+                &region,
+                a.profile_output.as_deref(),
+                &BTreeSet::new(),
+            )
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+            let suspect = a.prune && !a.allow_empty && profiles::suspect_shrink(&existing, &l.assignments);
+            let (entries, mut summary) = profiles::merge(&existing, fresh, a.prune && !suspect);
+            summary.skipped_hand_written = wanted.into_iter().filter(|n| hand_written.contains(n)).collect();
+            taken.extend(entries.iter().map(|e| e.name.clone()));
+            let text = profiles::block_text(&l.session, &entries, &newline);
+            debug_assert_eq!(profiles::parse_block(&text), entries, "a written block reads back to its entries");
+            doc.replace_block(&begin, &end, &text);
+            report.push((i, summary, suspect));
+        }
+        Ok(())
+    };
+    let changed = if a.dry_run {
+        let (old, new) = write::preview(&path, &mut apply)?;
         let diff = similar::TextDiff::from_lines(&old, &new);
         let text = diff
             .unified_diff()
             .context_radius(3)
             .header(&path.display().to_string(), &format!("{} (after sync)", path.display()))
             .to_string();
-        output::print_text(&text).map_err(io("writing the output".into()))?;
-    } else if changed {
-        write_config(&path, &new)?;
-    }
+        output::print_text(&shared::text::clean_keep_newlines(&text)).map_err(io("writing the output".into()))?;
+        old != new
+    } else {
+        let purpose =
+            format!("syncing sso-session {}", listed.iter().map(|l| l.session.as_str()).collect::<Vec<_>>().join(", "));
+        matches!(write::edit(&path, &app.env, &purpose, &mut apply)?, Edited::Written { .. })
+    };
+    let report: Vec<(&Listed, profiles::Summary, bool)> =
+        report.into_iter().map(|(i, s, suspect)| (&listed[i], s, suspect)).collect();
     let json_rows: Vec<serde_json::Value> = report
         .iter()
-        .map(|(l, s)| {
+        .map(|(l, s, _)| {
             json!({"SsoSession": l.session, "Accounts": l.accounts, "Roles": l.assignments.len(), "Added": s.added, "Updated": s.updated, "Removed": s.removed,
                    "Unchanged": s.unchanged, "SkippedHandWritten": s.skipped_hand_written, "Calls": l.calls, "Throttled": l.throttled, "Seconds": l.seconds})
         })
@@ -479,7 +481,16 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
         output::print_json(&json_rows).map_err(io("writing the output".into()))?;
     }
     if !global.quiet {
-        for (l, s) in &report {
+        for (l, s, suspect) in &report {
+            if *suspect {
+                eprintln!(
+                    "aws-sso-sync: warning: sso-session {}: the portal listed {} account{} where the block has more than twice as many; nothing was removed (a shrunken listing is suspect)\nhint: if those accounts are really gone, run `aws-sso-sync --sso-session {} --prune --allow-empty`",
+                    l.session,
+                    l.accounts,
+                    if l.accounts == 1 { "" } else { "s" },
+                    l.session
+                );
+            }
             eprintln!(
                 "aws-sso-sync: sso-session {}: {} added, {} updated, {} removed, {} unchanged ({} accounts, {} roles, {} calls{}, {:.1} s)",
                 l.session,

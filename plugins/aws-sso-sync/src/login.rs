@@ -20,7 +20,7 @@ use shared::cache::{format_z, parse_timestamp, sso_cache_dir};
 use shared::client::ClientSettings;
 use shared::credentials::sdk_error;
 use shared::error::{CredentialError, Error};
-use shared::fsutil::FileLock;
+use shared::fsutil::{FileLock, LockWait};
 use shared::os::Env;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,6 +36,8 @@ pub struct Target {
     pub region: String,
     /// Registration scopes.
     pub scopes: Vec<String>,
+    /// The legacy profile logged in for (`--sso-profile`), if any.
+    pub profile: Option<String>,
 }
 
 impl Target {
@@ -46,7 +48,7 @@ impl Target {
     pub fn command(&self) -> String {
         match &self.session {
             Some(s) => format!("aws-sso-sync login --sso-session {s}"),
-            None => "aws-sso-sync login --profile PROFILE".into(),
+            None => format!("aws-sso-sync login --sso-profile {}", self.profile.as_deref().unwrap_or("PROFILE")),
         }
     }
 }
@@ -110,11 +112,11 @@ pub fn has_display(env: &Env) -> bool {
 pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: &Options) -> Result<Outcome, Error> {
     let dir = sso_cache_dir(env);
     let path = token_path(&dir, target.session.as_deref().unwrap_or(&target.start_url));
-    let lock_path = path.clone();
-    let _lock = tokio::task::spawn_blocking(move || FileLock::acquire(&lock_path))
-        .await
-        .map_err(|e| Error::Io { context: "waiting for the login lock".into(), source: std::io::Error::other(e) })?
-        .map_err(io(format!("locking {}", path.display())))?;
+    // Parallel logins wait for the first one's sign-in (one browser tab), for as long as a
+    // sign-in may take.
+    let mut wait = LockWait::new(format!("signing in to {}", target.label()), env);
+    wait.limit = wait.limit.max(opts.timeout + Duration::from_secs(30));
+    let _lock = FileLock::acquire_async(path.clone(), wait).await?;
     let now = OffsetDateTime::now_utc();
     if !opts.force
         && let Some(t) = read_token(&path)
@@ -347,17 +349,37 @@ async fn device_login(
         .map_err(|e| {
             sdk_error("sso-oidc:StartDeviceAuthorization", Some(&target.start_url), Some(target.command()), e)
         })?;
+    // A device authorization without its code, page or user code cannot be completed: say so
+    // (exit 4) instead of polling with nothing. The page must be a web address; the browser is
+    // never handed anything else.
     let url = start.verification_uri_complete().or(start.verification_uri()).unwrap_or_default().to_string();
+    let missing: Vec<&str> = [
+        ("deviceCode", start.device_code().is_none_or(str::is_empty)),
+        ("verificationUri", !(url.starts_with("https://") || url.starts_with("http://"))),
+        ("userCode", start.user_code().is_none_or(str::is_empty)),
+    ]
+    .into_iter()
+    .filter_map(|(k, bad)| bad.then_some(k))
+    .collect();
+    if !missing.is_empty() {
+        return Err(Error::Service(shared::error::ServiceError {
+            operation: "sso-oidc:StartDeviceAuthorization".into(),
+            code: None,
+            message: format!("the answer has no usable {} for {}", missing.join(", "), target.start_url),
+        }));
+    }
     let opened = !opts.no_browser && has_display(env) && shared::os::open_browser(env, &url);
     if !opts.quiet {
         eprintln!(
-            "aws-sso-sync: to sign in to {}, {} {url}\n  and confirm the code: {}",
-            target.label(),
+            "aws-sso-sync: to sign in to {}, {} {}\n  and confirm the code: {}",
+            shared::text::clean(&target.label()),
             if opened { "confirm in the browser page that opened, or visit" } else { "visit" },
-            start.user_code().unwrap_or_default()
+            shared::text::clip(&url),
+            shared::text::clip(start.user_code().unwrap_or_default())
         );
     }
-    let mut interval = Duration::from_secs(u64::try_from(start.interval()).unwrap_or(5).max(1));
+    // The server's polling interval, kept within 1..=30 s so a hostile answer cannot stall us.
+    let mut interval = Duration::from_secs(u64::try_from(start.interval()).unwrap_or(5).clamp(1, 30));
     let deadline = tokio::time::Instant::now()
         + opts.timeout.min(Duration::from_secs(u64::try_from(start.expires_in()).unwrap_or(600).max(1)));
     loop {
@@ -384,7 +406,9 @@ async fn device_login(
             }
             Err(e) => match e.as_service_error() {
                 Some(s) if s.is_authorization_pending_exception() => {}
-                Some(s) if s.is_slow_down_exception() => interval += Duration::from_secs(5),
+                Some(s) if s.is_slow_down_exception() => {
+                    interval = (interval + Duration::from_secs(5)).min(Duration::from_secs(30))
+                }
                 Some(s) if s.is_expired_token_exception() => {
                     return Err(denied(target, "the device code expired before it was confirmed".into()));
                 }

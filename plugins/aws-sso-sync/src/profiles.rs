@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use shared::config::doc::{Document, LineKind};
+use shared::config::doc::{self, Document, LineKind, ValueError};
 
 /// One account+role as the portal lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,22 @@ pub fn entries(
         out.push(Entry { name, account_id: a.account_id.clone(), role_name: a.role_name.clone(), settings });
     }
     out
+}
+
+/// Checks what of a portal answer is written as a value (`sso_account_id`, `sso_role_name`):
+/// names from the portal are data and must read back exactly. (Account names and e-mails only
+/// reach profile names through [`sanitize`].)
+pub fn check_assignment(a: &Assignment) -> Result<(), ValueError> {
+    doc::check_value(&format!("the account id of `{}`", shared::text::clip(&a.account_name)), &a.account_id)?;
+    doc::check_value(&format!("the role name in account {}", shared::text::clip(&a.account_id)), &a.role_name)
+}
+
+/// Whether a listing looks wrong next to the block it would prune: no accounts at all, or fewer
+/// than half of the accounts the block has (a portal outage or a wrong filter, not a reorg).
+pub fn suspect_shrink(existing: &[Entry], listing: &[Assignment]) -> bool {
+    let before: BTreeSet<&str> = existing.iter().map(|e| e.account_id.as_str()).collect();
+    let now: BTreeSet<&str> = listing.iter().map(|a| a.account_id.as_str()).collect();
+    !before.is_empty() && (now.is_empty() || now.len() * 2 < before.len())
 }
 
 /// The entries of an existing block's text.
@@ -253,6 +269,28 @@ mod tests {
             e,
             "listing order does not matter"
         );
+    }
+
+    #[test]
+    fn hostile_portal_values_are_refused_and_shrinks_are_suspect() {
+        let mut bad = a("1", "x", "Admin\n[profile evil]\ncredential_process = sh -c id");
+        assert!(check_assignment(&bad).is_err());
+        bad.role_name = "Admin".into();
+        assert!(check_assignment(&bad).is_ok());
+        bad.account_id = "1\u{1b}[2J".into();
+        assert!(check_assignment(&bad).is_err());
+        let old = entries(
+            &[a("1", "a", "R"), a("2", "b", "R"), a("3", "c", "R")],
+            "{account_id}",
+            "s",
+            "r",
+            None,
+            &BTreeSet::new(),
+        );
+        assert!(suspect_shrink(&old, &[]));
+        assert!(suspect_shrink(&old, &[a("1", "a", "R")]));
+        assert!(!suspect_shrink(&old, &[a("1", "a", "R"), a("2", "b", "R")]));
+        assert!(!suspect_shrink(&[], &[]));
     }
 
     #[test]

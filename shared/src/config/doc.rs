@@ -107,6 +107,87 @@ fn content_of(raw: &str) -> &str {
     s.strip_suffix('\r').unwrap_or(s)
 }
 
+/// A name or value that cannot be written into an AWS INI file as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} `{shown}` cannot be written to an AWS config file: {why}")]
+pub struct ValueError {
+    /// What it is: "the profile name", "the value of sso_role_name".
+    pub what: String,
+    /// The value, escaped and cut for display.
+    pub shown: String,
+    /// Why not.
+    pub why: &'static str,
+}
+
+/// The longest value we write (the AWS CLI has no limit; ours keeps a hostile portal from
+/// bloating the file).
+pub const MAX_VALUE_LEN: usize = 4096;
+
+fn refuse(what: &str, value: &str, why: &'static str) -> ValueError {
+    ValueError { what: what.to_string(), shown: crate::text::clip(value), why }
+}
+
+fn common_checks(what: &str, value: &str) -> Result<(), ValueError> {
+    if value.chars().any(crate::text::is_unsafe) {
+        return Err(refuse(what, value, "it holds a control character (a newline, escape, NUL or bidi override)"));
+    }
+    if value.len() > MAX_VALUE_LEN {
+        return Err(refuse(what, value, "it is longer than 4096 bytes"));
+    }
+    if value.contains(">>> aws-sso-sync") || value.contains("<<< aws-sso-sync") {
+        return Err(refuse(what, value, "it holds aws-sso-sync's block marker text"));
+    }
+    Ok(())
+}
+
+/// Checks a value for `key = value`: it must read back exactly (no control characters, no white
+/// space at either end, which the AWS CLI strips) and hold no marker text.
+pub fn check_value(what: &str, value: &str) -> Result<(), ValueError> {
+    common_checks(what, value)?;
+    if py_strip(value) != value {
+        return Err(refuse(what, value, "it starts or ends with white space, which the AWS CLI strips"));
+    }
+    Ok(())
+}
+
+/// Checks an option name: lower-case ASCII letters, digits, `_`, `-`, `.` (the parser lower-cases
+/// and splits on `=` and `:`, so anything else reads back differently).
+pub fn check_key(key: &str) -> Result<(), ValueError> {
+    if key.is_empty()
+        || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(refuse("the setting name", key, "use lower-case letters, digits, `_`, `-` or `.`"));
+    }
+    Ok(())
+}
+
+/// Checks the NAME of `[profile NAME]` / `[sso-session NAME]`: one word to botocore's shell-style
+/// split (no white space, quotes or backslashes), no brackets, no control characters.
+pub fn check_section_name(what: &str, name: &str) -> Result<(), ValueError> {
+    common_checks(what, name)?;
+    if name.is_empty() {
+        return Err(refuse(what, name, "it is empty"));
+    }
+    if name.chars().any(|c| c.is_whitespace() || matches!(c, '[' | ']' | '"' | '\'' | '\\')) {
+        return Err(refuse(what, name, "it holds white space, a bracket, a quote or a backslash"));
+    }
+    if name.starts_with(['#', ';']) {
+        return Err(refuse(what, name, "it starts with a comment character"));
+    }
+    Ok(())
+}
+
+/// Checks a whole section header text (`profile x`, `default`, `sso-session s`).
+fn check_header(section: &str) -> Result<(), ValueError> {
+    match section.split_once(' ') {
+        Some((kind, name)) => {
+            check_section_name(&format!("the {kind} name"), name)?;
+            check_section_name("the section kind", kind)
+        }
+        None => check_section_name("the section name", section),
+    }
+}
+
 impl Document {
     /// Parses text. Never fails: lines the AWS CLI would reject are kept as [`LineKind::Malformed`].
     pub fn parse(text: &str) -> Self {
@@ -289,9 +370,25 @@ impl Document {
 
     /// Sets `key = value` in the last section `section`, creating the section at the end of the
     /// file if needed. An existing key keeps its line (and position); only its value changes.
-    pub fn set(&mut self, section: &str, key: &str, value: &str) {
+    ///
+    /// The section name, key and value are checked first (see [`check_value`]); after the edit the
+    /// value is read back, and an edit that would not read back is undone and refused.
+    pub fn set(&mut self, section: &str, key: &str, value: &str) -> Result<(), ValueError> {
+        check_header(section)?;
+        check_key(key)?;
+        check_value(&format!("the value of {key}"), value)?;
+        let before = self.lines.clone();
+        self.set_unchecked(section, key, value);
+        if self.get(section, key).as_deref() != Some(value) {
+            self.lines = before;
+            return Err(refuse(&format!("the value of {key}"), value, "it would not read back the same"));
+        }
+        Ok(())
+    }
+
+    fn set_unchecked(&mut self, section: &str, key: &str, value: &str) {
         let Some(s) = self.section(section) else {
-            self.append_section(section, &[(key, value)]);
+            self.push_section(section, &[(key, value)]);
             return;
         };
         let existing = self.properties(s.body.clone()).into_iter().find(|(k, _, _)| k == key);
@@ -344,8 +441,26 @@ impl Document {
         true
     }
 
-    /// Appends a section with properties at the end, separated by a blank line.
-    pub fn append_section(&mut self, section: &str, props: &[(&str, &str)]) {
+    /// Appends a section with properties at the end, separated by a blank line; every name and
+    /// value is checked first and read back after.
+    pub fn append_section(&mut self, section: &str, props: &[(&str, &str)]) -> Result<(), ValueError> {
+        check_header(section)?;
+        for (k, v) in props {
+            check_key(k)?;
+            check_value(&format!("the value of {k}"), v)?;
+        }
+        let before = self.lines.clone();
+        self.push_section(section, props);
+        let back = self.section(section).map(|s| self.properties(s.body)).unwrap_or_default();
+        let same = back.len() == props.len() && back.iter().zip(props).all(|((k, v, _), (pk, pv))| k == pk && v == pv);
+        if !same {
+            self.lines = before;
+            return Err(refuse("the section", section, "it would not read back the same"));
+        }
+        Ok(())
+    }
+
+    fn push_section(&mut self, section: &str, props: &[(&str, &str)]) {
         self.terminate_last_line();
         if self.lines.last().is_some_and(|l| l.kind != LineKind::Blank) {
             let blank = self.make_line("");
@@ -365,6 +480,30 @@ impl Document {
         let start = self.lines.iter().position(|l| py_strip(content_of(&l.raw)) == begin)?;
         let stop = self.lines[start..].iter().position(|l| py_strip(content_of(&l.raw)) == end)? + start;
         Some(start..stop + 1)
+    }
+
+    /// The marked-block edit: replaces the block from the line `begin` to the line `end`
+    /// (markers included) with `text`, or appends `text` at the end of the file (after a blank
+    /// line) when there is no such block. `text` must be the whole block, markers included; an
+    /// empty `text` removes the block.
+    pub fn replace_block(&mut self, begin: &str, end: &str, text: &str) {
+        if let Some(r) = self.block(begin, end) {
+            self.replace_lines(r, text);
+            return;
+        }
+        if text.is_empty() {
+            return;
+        }
+        let nl = self.newline();
+        let mut raw = self.render();
+        if !raw.is_empty() && !raw.ends_with('\n') {
+            raw.push_str(nl);
+        }
+        if !raw.is_empty() && !raw.ends_with(&format!("{nl}{nl}")) {
+            raw.push_str(nl);
+        }
+        raw.push_str(text);
+        *self = Document::parse(&raw);
     }
 
     /// Replaces the lines of `range` with `text` (parsed in context afterwards).
@@ -436,10 +575,10 @@ mod tests {
     fn set_keeps_everything_else() {
         let text = "# top\r\n[profile a]\r\nregion = us-east-1  \r\n# keep\r\n\r\n[profile b]\r\nx=1";
         let mut doc = Document::parse(text);
-        doc.set("profile a", "region", "eu-west-1");
-        doc.set("profile a", "output", "json");
-        doc.set("profile b", "y", "2");
-        doc.set("profile c", "z", "3");
+        doc.set("profile a", "region", "eu-west-1").unwrap();
+        doc.set("profile a", "output", "json").unwrap();
+        doc.set("profile b", "y", "2").unwrap();
+        doc.set("profile c", "z", "3").unwrap();
         assert_eq!(
             doc.render(),
             "# top\r\n[profile a]\r\nregion = eu-west-1\r\noutput = json\r\n# keep\r\n\r\n[profile b]\r\nx=1\r\ny = 2\r\n\r\n[profile c]\r\nz = 3\r\n"
@@ -454,21 +593,21 @@ mod tests {
         // Found by fuzzing: inserting right after the header put the new key before an indented
         // line, which then read as its continuation.
         let mut doc = Document::parse("[profile fuzz]\n  max_bandwidth 456\n# c\n\n[next]\n");
-        doc.set("profile fuzz", "region", "us-east-1");
+        doc.set("profile fuzz", "region", "us-east-1").unwrap();
         assert_eq!(Document::parse(&doc.render()).get("profile fuzz", "region").as_deref(), Some("us-east-1"));
         assert_eq!(doc.render(), "[profile fuzz]\n  max_bandwidth 456\nregion = us-east-1\n# c\n\n[next]\n");
         let crash =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fuzz-regressions-ini-1.ini"))
                 .unwrap();
         let mut doc = Document::parse(&crash);
-        doc.set("profile fuzz", "region", "us-east-1");
+        doc.set("profile fuzz", "region", "us-east-1").unwrap();
         assert_eq!(Document::parse(&doc.render()).get("profile fuzz", "region").as_deref(), Some("us-east-1"));
     }
 
     #[test]
     fn set_replaces_a_nested_block_whole() {
         let mut doc = Document::parse("[default]\ns3 =\n  a = 1\n  b = 2\nregion = x\n");
-        doc.set("default", "s3", "v");
+        doc.set("default", "s3", "v").unwrap();
         assert_eq!(doc.render(), "[default]\ns3 = v\nregion = x\n");
     }
 
@@ -480,5 +619,40 @@ mod tests {
         doc.replace_lines(r, "# BEGIN gen\n[profile h]\nz = 3\n# END gen\n");
         assert_eq!(doc.render(), "[a]\nx = 1\n# BEGIN gen\n[profile h]\nz = 3\n# END gen\n# after\n");
         assert_eq!(doc.get("profile h", "z").as_deref(), Some("3"));
+    }
+    #[test]
+    fn hostile_names_and_values_are_refused_and_nothing_changes() {
+        let text = "[profile a]\nregion = us-east-1\n";
+        let mut doc = Document::parse(text);
+        for (section, key, value) in [
+            ("profile a", "credential_process", "x\n[profile evil]\ncredential_process = sh -c id"),
+            ("profile a", "sso_role_name", "Admin\r"),
+            ("profile a", "sso_role_name", "Admin\u{1b}[2J"),
+            ("profile a", "sso_role_name", " padded"),
+            ("profile a", "sso_role_name", "# >>> aws-sso-sync sso-session x >>>"),
+            ("profile a b", "region", "x"),
+            ("profile a]", "region", "x"),
+            ("profile \"q\"", "region", "x"),
+            ("profile a", "Region", "x"),
+            ("profile a", "re=gion", "x"),
+            ("profile a", "region", &"x".repeat(MAX_VALUE_LEN + 1)),
+        ] {
+            assert!(doc.set(section, key, value).is_err(), "{section:?} {key:?} {value:?}");
+            assert!(doc.append_section(section, &[(key, value)]).is_err(), "{section:?} {key:?} {value:?}");
+        }
+        assert_eq!(doc.render(), text, "a refused edit changes nothing");
+        doc.set("profile a", "role_arn", "arn:aws:iam::1:role/x=y:z # not a comment").unwrap();
+        assert_eq!(doc.get("profile a", "role_arn").as_deref(), Some("arn:aws:iam::1:role/x=y:z # not a comment"));
+    }
+
+    #[test]
+    fn replace_block_replaces_appends_and_removes() {
+        let mut doc = Document::parse("[a]\nx = 1");
+        doc.replace_block("# B", "# E", "# B\n[profile g]\ny = 2\n# E\n");
+        assert_eq!(doc.render(), "[a]\nx = 1\n\n# B\n[profile g]\ny = 2\n# E\n");
+        doc.replace_block("# B", "# E", "# B\n# E\n");
+        assert_eq!(doc.render(), "[a]\nx = 1\n\n# B\n# E\n");
+        doc.replace_block("# B", "# E", "");
+        assert_eq!(doc.render(), "[a]\nx = 1\n\n");
     }
 }

@@ -182,6 +182,32 @@ pub fn read_document(path: &Path) -> Result<Option<Document>, ConfigError> {
     }
 }
 
+/// botocore parses a whole file before using any of it, and refuses it (ConfigParseError) for a
+/// byte-order mark, an unclosed `[default`, or a setting before the first section: lines that
+/// hide whole profiles. Reading on would silently find no profile there ("no credentials"), so
+/// these are refused wherever they are, naming the line. (Other malformed lines are reported when
+/// the section holding them is used; see `check_section`.)
+fn refuse_hiding_lines(doc: &Document, path: &Path) -> Result<(), ConfigError> {
+    let first_header =
+        doc.lines().iter().position(|l| matches!(l.kind(), LineKind::Section { .. })).unwrap_or(doc.lines().len());
+    for (i, l) in doc.lines().iter().enumerate() {
+        let hides = i < first_header || l.raw().trim_start().starts_with('[');
+        if let LineKind::Malformed { reason } = l.kind()
+            && hides
+        {
+            let message = if i == 0 && l.raw().starts_with('\u{feff}') {
+                "the file starts with a byte-order mark (BOM), which the AWS CLI refuses too".to_string()
+            } else if l.raw().trim_start().starts_with('[') {
+                format!("an unclosed or empty [section] header; the AWS CLI refuses the whole file ({reason})")
+            } else {
+                format!("{reason}; the AWS CLI refuses the whole file")
+            };
+            return Err(ConfigError::Parse { path: path.into(), line: i + 1, message });
+        }
+    }
+    Ok(())
+}
+
 /// botocore's `_parse_section`: `profile x` → `x` when the name splits into exactly two words.
 fn typed_name(section: &str, prefix: &str) -> Option<String> {
     if !section.starts_with(prefix) {
@@ -225,6 +251,7 @@ impl AwsFiles {
     pub fn load_from(config_path: PathBuf, credentials_path: PathBuf) -> Result<Self, ConfigError> {
         let config = read_document(&config_path)?;
         let credentials = read_document(&credentials_path)?;
+
         Ok(Self { config_path, credentials_path, config, credentials, index: std::sync::OnceLock::new() })
     }
 
@@ -390,6 +417,18 @@ impl AwsFiles {
 }
 
 impl AwsFiles {
+    /// Refuses, with file and line, what botocore refuses and what would otherwise hide profiles:
+    /// a BOM, an unclosed section header, settings before the first section (in either file).
+    /// Every tool that resolves credentials calls it first.
+    pub fn check_hiding_lines(&self) -> Result<(), ConfigError> {
+        for (doc, path) in [(&self.config, &self.config_path), (&self.credentials, &self.credentials_path)] {
+            if let Some(d) = doc {
+                refuse_hiding_lines(d, path)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Checks a whole file as the AWS CLI does before using any of it: a setting before the first
     /// section, a malformed line, a duplicate section or key anywhere is an error.
     pub fn check_file(&self, kind: FileKind) -> Result<(), ConfigError> {

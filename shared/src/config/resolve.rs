@@ -364,8 +364,22 @@ pub fn plan(files: &AwsFiles, env: &Env, profile: &str) -> Result<Option<Plan>, 
     plan_inner(files, env, profile, &mut visited)
 }
 
+/// The longest source_profile chain we follow. Real chains are two to four hops; AWS's own limit
+/// is far below this, and a deeper one (a generated or hostile config) must end in an error, not
+/// in a stack overflow.
+pub const MAX_CHAIN: usize = 64;
+
 fn plan_inner(files: &AwsFiles, env: &Env, name: &str, visited: &mut Vec<String>) -> Result<Option<Plan>, ConfigError> {
     let p = files.profile(name)?;
+    if visited.len() >= MAX_CHAIN {
+        return Err(invalid(
+            files,
+            &p,
+            Some("source_profile"),
+            format!("ends a source_profile chain of more than {MAX_CHAIN} profiles (from `{}`)", visited[0]),
+            Some("shorten the chain: point source_profile at the profile with the credentials".into()),
+        ));
+    }
     visited.push(name.to_string());
     if !is_role(&p) {
         return Ok(base_of(files, env, &p)?.map(|base| Plan { profile: name.into(), base, hops: vec![] }));
@@ -473,6 +487,18 @@ mod tests {
         assert!(matches!(p.base, Base::StaticKeys { file: FileKind::Config, .. }));
         let p = plan_of(config, "", "self").unwrap().unwrap();
         assert_eq!(p.hops[0].role_arn, "arn:aws:iam::3:role/s");
+    }
+
+    #[test]
+    fn very_long_chains_end_in_an_error_not_a_stack_overflow() {
+        let mut config = String::from("[profile p0]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n");
+        for i in 1..5000 {
+            config
+                .push_str(&format!("[profile p{i}]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = p{}\n", i - 1));
+        }
+        let e = plan_of(&config, "", "p4999").unwrap_err();
+        assert!(e.to_string().contains("more than 64 profiles"), "{e}");
+        assert!(plan_of(&config, "", "p60").is_ok());
     }
 
     #[test]

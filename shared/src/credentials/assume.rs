@@ -29,11 +29,8 @@ pub fn cache_path(ctx: &Context<'_>, hop: &Hop) -> std::path::PathBuf {
     cli_cache::assume_role_path(&ctx.cli_cache(), &cache_key(hop))
 }
 
-async fn lock(path: std::path::PathBuf) -> Result<FileLock, Error> {
-    tokio::task::spawn_blocking(move || FileLock::acquire(&path))
-        .await
-        .map_err(|e| Error::Io { context: "waiting for a cache lock".into(), source: std::io::Error::other(e) })?
-        .map_err(|e| Error::Io { context: "locking the credentials cache".into(), source: e })
+async fn lock(ctx: &Context<'_>, path: std::path::PathBuf, purpose: String) -> Result<FileLock, Error> {
+    Ok(FileLock::acquire_async(path, crate::fsutil::LockWait::new(purpose, ctx.env)).await?)
 }
 
 fn sts_creds(c: Option<&aws_sdk_sts::types::Credentials>, op: &str) -> Result<Credentials, Error> {
@@ -69,7 +66,8 @@ async fn mfa_session(
         return Ok(Some(c.credentials));
     }
     let (Some(seconds), Some(provider)) = (ctx.mfa_session_seconds, ctx.mfa) else { return Ok(None) };
-    let _guard = lock(path.clone()).await?;
+    let _guard =
+        lock(ctx, path.clone(), format!("getting an MFA session for {serial}; it may be at its MFA prompt")).await?;
     if let Some(c) = cli_cache::read_valid(&path, ctx.clock.now()) {
         return Ok(Some(c.credentials));
     }
@@ -123,7 +121,7 @@ pub async fn hop(ctx: &Context<'_>, plan: &Plan, hop: &Hop, from: Resolved) -> R
     {
         return Ok(done(c.credentials, c.arn));
     }
-    let _guard = lock(path.clone()).await?;
+    let _guard = lock(ctx, path.clone(), format!("assuming {}", hop.role_arn)).await?;
     if !ctx.refresh
         && let Some(c) = cli_cache::read_valid(&path, ctx.clock.now())
     {

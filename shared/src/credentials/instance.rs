@@ -56,7 +56,16 @@ pub async fn credential_source(
     source: CredentialSourceKind,
 ) -> Result<Resolved, Error> {
     let missing = |what: &str| -> Error {
-        CredentialError::NotFound { profile: Some(format!("{profile} (credential_source = {what})")) }.into()
+        CredentialError::CredentialSourceEmpty {
+            profile: profile.into(),
+            source_name: what.into(),
+            missing: match what {
+                "Environment" => "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set".into(),
+                "EcsContainer" => "no container credentials endpoint is configured or it did not answer".into(),
+                _ => "the instance metadata service gave no credentials".into(),
+            },
+        }
+        .into()
     };
     match source {
         CredentialSourceKind::Environment => {

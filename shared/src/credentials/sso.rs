@@ -52,11 +52,8 @@ impl TokenFor {
     }
 }
 
-async fn lock(path: std::path::PathBuf) -> Result<FileLock, Error> {
-    tokio::task::spawn_blocking(move || FileLock::acquire(&path))
-        .await
-        .map_err(|e| Error::Io { context: "waiting for a cache lock".into(), source: std::io::Error::other(e) })?
-        .map_err(|e| Error::Io { context: "locking the SSO cache".into(), source: e })
+async fn lock(ctx: &Context<'_>, path: std::path::PathBuf, purpose: String) -> Result<FileLock, Error> {
+    Ok(FileLock::acquire_async(path, crate::fsutil::LockWait::new(purpose, ctx.env)).await?)
 }
 
 /// A usable token: the cached one, refreshed if under 15 minutes remain and it can be.
@@ -68,7 +65,7 @@ pub async fn token(ctx: &Context<'_>, t: &TokenFor) -> Result<SsoToken, Error> {
     if quick.expires().is_some_and(|e| e - now > REFRESH_WINDOW) {
         return Ok(quick);
     }
-    let _guard = lock(path.clone()).await?;
+    let _guard = lock(ctx, path.clone(), format!("refreshing the SSO token for {}", t.what())).await?;
     // Another process may have refreshed it while we waited.
     let mut token = read_token(&path)
         .ok_or_else(|| CredentialError::SsoLoginRequired { what: t.what(), command: t.login_command() })?;
@@ -97,6 +94,18 @@ pub async fn token(ctx: &Context<'_>, t: &TokenFor) -> Result<SsoToken, Error> {
                 write_token(&path, &token)
                     .map_err(|e| Error::Io { context: format!("writing {}", path.display()), source: e })?;
                 return Ok(token);
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_invalid_grant_exception()) => {
+                // The refresh token itself was refused: revoked (sign-out elsewhere), not expired.
+                if expires > now {
+                    return Err(CredentialError::SsoTokenRevoked {
+                        what: t.what(),
+                        detail: "its refresh token was refused (InvalidGrantException)".into(),
+                        command: t.login_command(),
+                    }
+                    .into());
+                }
+                reason = Some("its refresh token was revoked or has expired".into());
             }
             Err(e) => reason = Some(format!("refresh failed: {}", sdk_error("sso-oidc:CreateToken", None, None, e))),
         }
@@ -137,7 +146,7 @@ pub async fn credentials(ctx: &Context<'_>, base: &Base) -> Result<Resolved, Err
         profile: Some(profile.clone()),
     };
     let token = token(ctx, &t).await?;
-    let _guard = lock(cache.clone()).await?;
+    let _guard = lock(ctx, cache.clone(), format!("getting SSO role credentials for the profile `{profile}`")).await?;
     if !ctx.refresh
         && let Some(c) = cli_cache::read_valid(&cache, ctx.clock.now())
     {
@@ -155,10 +164,9 @@ pub async fn credentials(ctx: &Context<'_>, base: &Base) -> Result<Resolved, Err
         .map_err(|e| {
             let unauthorized = e.as_service_error().is_some_and(|s| s.is_unauthorized_exception());
             if unauthorized {
-                return CredentialError::SsoTokenExpired {
+                return CredentialError::SsoTokenRevoked {
                     what: t.what(),
-                    expired: "an unknown time (the portal refused it)".into(),
-                    reason: None,
+                    detail: "sso:GetRoleCredentials answered UnauthorizedException".into(),
                     command: t.login_command(),
                 }
                 .into();

@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use shared::config::doc::{Document, LineKind};
+use shared::config::doc::LineKind;
 
 const BEGIN: &str = "# >>> aws-companions aliases >>>";
 const END: &str = "# <<< aws-companions aliases <<<";
@@ -122,17 +122,15 @@ fn man(dir: &Path) -> std::io::Result<()> {
 }
 
 fn alias(install: bool, file: &Path) -> Result<(), String> {
-    let _lock = shared::fsutil::FileLock::acquire(file).map_err(|e| format!("locking {}: {e}", file.display()))?;
-    let old = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
-    };
-    let mut doc = Document::parse(&old);
-    if let Some(r) = doc.block(BEGIN, END) {
-        doc.replace_lines(r, "");
-    }
-    if install {
+    let env = shared::os::Env::from_process();
+    let purpose = if install { "installing the aws-companions aliases" } else { "removing the aws-companions aliases" };
+    shared::config::write::edit(file, &env, purpose, |doc| {
+        if let Some(r) = doc.block(BEGIN, END) {
+            doc.replace_lines(r, "");
+        }
+        if !install {
+            return Ok(());
+        }
         let nl = doc.newline().to_string();
         // Aliases the user defined themselves stay theirs.
         let own: Vec<String> = doc
@@ -161,21 +159,11 @@ fn alias(install: bool, file: &Path) -> Result<(), String> {
                 }
                 doc.replace_lines(at..at, &block);
             }
-            None => {
-                let mut text = doc.render();
-                if !text.is_empty() && !text.ends_with('\n') {
-                    text.push_str(&nl);
-                }
-                text.push_str(&format!("[toplevel]{nl}{block}"));
-                doc = Document::parse(&text);
-            }
+            None => doc.replace_block(BEGIN, END, &format!("[toplevel]{nl}{block}")),
         }
-    }
-    let new = doc.render();
-    if new != old {
-        shared::fsutil::atomic_write(file, new.as_bytes(), None)
-            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
     println!(
         "{} the aws-companions aliases {} {}",
         if install { "installed" } else { "removed" },

@@ -9,4 +9,5 @@
 
 pub mod emulator;
 pub mod harness;
+pub mod misbehave;
 pub mod totp;

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv bench-venv test fmt lint demo sandbox completions bench fuzz install uninstall clean
+.PHONY: all build release venv bench-venv test fmt lint check-windows demo sandbox completions bench fuzz install uninstall clean
 
 all: build
 
@@ -35,6 +35,11 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# Most users are on macOS and Windows: the workspace must keep compiling for Windows
+# (`rustup target add x86_64-pc-windows-gnu`; gcc-mingw-w64-x86-64 for aws-lc-sys).
+check-windows:
+	$(CARGO) check --workspace --target x86_64-pc-windows-gnu
+
 demo: venv build
 	bash tests/sandbox/demo.sh
 
@@ -60,7 +65,7 @@ completions: build
 # become regression tests. `cargo install cargo-fuzz` first. RUSTC_BOOTSTRAP lets the stable
 # toolchain take the sanitizer flags cargo-fuzz passes.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= ini_document policy_evaluator cache_json credential_process
+FUZZ_TARGETS ?= ini_document ini_value_roundtrip policy_evaluator cache_json credential_process
 fuzz:
 	for t in $(FUZZ_TARGETS); do RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $$t tests/fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 

@@ -319,6 +319,7 @@ impl Sandbox {
 }
 
 /// Every file under `dir` with its mode (unix permission bits).
+#[cfg(unix)]
 pub fn files_with_modes(dir: &Path) -> Vec<(PathBuf, u32)> {
     use std::os::unix::fs::PermissionsExt;
     let mut out = Vec::new();

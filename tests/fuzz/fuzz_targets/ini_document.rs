@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let doc = Document::parse(text);
     assert_eq!(doc.render(), text);
     let mut edited = doc.clone();
-    edited.set("profile fuzz", "region", "us-east-1");
+    edited.set("profile fuzz", "region", "us-east-1").expect("a plain value is always written and reads back");
     assert_eq!(Document::parse(&edited.render()).get("profile fuzz", "region").as_deref(), Some("us-east-1"));
     let files = AwsFiles::from_text(text, text);
     let _ = files.botocore_view(FileKind::Config);

@@ -237,6 +237,27 @@ fn local_long_lived_keys() {
     assert_eq!(local.len(), 1, "{local:?}");
     assert!(local[0]["detail"].as_str().unwrap().contains("created 10 days ago"), "{}", local[0]);
     assert_eq!(local[0]["key"], key.as_str());
+
+    // A key the account does not know, and static keys in ~/.aws/config (the AWS CLI reads them
+    // there too): both reported, the unknown one with an unknown age, never "20785 days" (the epoch).
+    w.home.credentials(&format!(
+        "[office]\naws_access_key_id = {key}\naws_secret_access_key = whatever\n[stranger]\naws_access_key_id = AKIAEXAMPLEUNKNOWN01\naws_secret_access_key = x\n"
+    ));
+    w.home.config("[profile in-config]\naws_access_key_id = AKIAEXAMPLEINCONFIG1\naws_secret_access_key = x\n");
+    let v = w.json(&["--local"]);
+    let all = v["findings"].as_array().unwrap();
+    let local: Vec<_> = all.iter().filter(|f| f["check"] == "KA-LOCAL-LONG-LIVED").collect();
+    assert_eq!(local.len(), 3, "{local:?}");
+    let stranger = local.iter().find(|f| f["key"] == "AKIAEXAMPLEUNKNOWN01").unwrap();
+    assert!(stranger["detail"].as_str().unwrap().contains("unknown age"), "{stranger}");
+    assert!(local.iter().any(|f| f["key"] == "AKIAEXAMPLEINCONFIG1" && f["detail"].as_str().unwrap().contains("config")));
+    for f in all {
+        let detail = f["detail"].as_str().unwrap_or_default();
+        assert!(!detail.contains("20785") && !detail.contains("2078"), "aged from the epoch: {f}");
+        if f["key"] == "AKIAEXAMPLEUNKNOWN01" || f["key"] == "AKIAEXAMPLEINCONFIG1" {
+            assert_eq!(f["check"], "KA-LOCAL-LONG-LIVED", "a local key gets only its own finding: {f}");
+        }
+    }
 }
 
 #[test]

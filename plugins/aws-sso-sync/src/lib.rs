@@ -537,41 +537,25 @@ fn status(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
             "RegistrationExpiresAt": token.as_ref().and_then(|t| t.registration_expires_at.clone()),
         }));
     }
-    match Format::resolve(global.output) {
-        Format::Json => output::print_json(&rows),
-        Format::Text => output::print_text(
-            &rows
-                .iter()
-                .map(|r| {
-                    output::text_line(
-                        &["SsoSession", "StartUrl", "Region", "LoggedIn", "ExpiresAt", "CanRefresh"]
-                            .map(|k| r[k].as_str().map(str::to_string).unwrap_or_else(|| r[k].to_string())),
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        Format::Table => output::print_text(&output::table(
-            &["sso-session", "Start URL", "Region", "Token", "Refresh"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r["SsoSession"].as_str().unwrap_or_default().to_string(),
-                        r["StartUrl"].as_str().unwrap_or_default().to_string(),
-                        r["Region"].as_str().unwrap_or_default().to_string(),
-                        match (r["LoggedIn"].as_bool(), r["ExpiresAt"].as_str()) {
-                            (Some(true), Some(e)) => format!("valid until {e}"),
-                            (_, Some(e)) => format!("expired at {e}"),
-                            _ => "not logged in".into(),
-                        },
-                        if r["CanRefresh"] == true { "yes".into() } else { "no".into() },
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )),
-    }
-    .map_err(io("writing the output".into()))?;
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r["SsoSession"].as_str().unwrap_or_default().to_string(),
+                r["StartUrl"].as_str().unwrap_or_default().to_string(),
+                r["Region"].as_str().unwrap_or_default().to_string(),
+                match (r["LoggedIn"].as_bool(), r["ExpiresAt"].as_str()) {
+                    (Some(true), Some(e)) => format!("valid until {e}"),
+                    (_, Some(e)) => format!("expired at {e}"),
+                    _ => "not logged in".into(),
+                },
+                if r["CanRefresh"] == true { "yes".into() } else { "no".into() },
+            ]
+        })
+        .collect();
+    let table =
+        output::Rows { headers: &["sso-session", "Start URL", "Region", "Token", "Refresh"], cells, json: &rows };
+    output::render(Format::resolve(global.output).into(), &table).map_err(io("writing the output".into()))?;
     Ok(ExitCode::SUCCESS)
 }
 

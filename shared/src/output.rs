@@ -142,24 +142,45 @@ impl From<Format> for Style {
     }
 }
 
-/// Typed rows, ready for any style: the column names, each row's cells (for table, text, CSV,
-/// markdown), and the JSON value scripts get.
+/// Typed rows, ready for any style: the column names, each row's cells (for table, CSV,
+/// markdown and, unless `text` says otherwise, text), and the JSON value scripts get.
 #[derive(Debug)]
 pub struct Rows<'a, J: Serialize> {
-    /// Column names.
+    /// Column names; empty for a two-column key/value table (one record of named fields).
     pub headers: &'a [&'a str],
-    /// One entry per row, as many cells as headers.
+    /// One entry per row, as many cells as headers (key and value when `headers` is empty).
     pub cells: Vec<Vec<String>>,
     /// What `--output json` prints.
     pub json: &'a J,
+    /// The `--output text` records when they differ from the table's (stable columns for
+    /// scripts, where the table shows what reads best).
+    pub text: Option<Vec<Vec<String>>>,
+}
+
+impl<'a, J: Serialize> Rows<'a, J> {
+    /// Rows whose text records are the table's cells.
+    pub fn new(headers: &'a [&'a str], cells: Vec<Vec<String>>, json: &'a J) -> Self {
+        Self { headers, cells, json, text: None }
+    }
+
+    /// With text records of their own.
+    pub fn with_text(mut self, text: Vec<Vec<String>>) -> Self {
+        self.text = Some(text);
+        self
+    }
 }
 
 /// The one renderer: writes `rows` to stdout in `style`.
 pub fn render<J: Serialize>(style: Style, rows: &Rows<'_, J>) -> std::io::Result<()> {
     match style {
         Style::Json => print_json(rows.json),
+        Style::Table if rows.headers.is_empty() => print_text(&kv_table(
+            &rows.cells.iter().map(|r| (r.first().cloned().unwrap_or_default(), r[1..].join(" "))).collect::<Vec<_>>(),
+        )),
         Style::Table => print_text(&table(rows.headers, &rows.cells)),
-        Style::Text => print_text(&rows.cells.iter().map(|r| text_line(r)).collect::<Vec<_>>().join("\n")),
+        Style::Text => print_text(
+            &rows.text.as_ref().unwrap_or(&rows.cells).iter().map(|r| text_line(r)).collect::<Vec<_>>().join("\n"),
+        ),
         Style::Csv => print_text(&csv(rows.headers, &rows.cells)?),
         Style::Markdown => print_text(&markdown(rows.headers, &rows.cells)),
     }

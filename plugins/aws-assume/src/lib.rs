@@ -464,38 +464,33 @@ async fn list(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
         };
         rows.push(row);
     }
-    match output::Format::resolve(cli.global.output) {
-        output::Format::Json => output::print_json(&rows),
-        output::Format::Text => output::print_text(
-            &rows
-                .iter()
-                .map(|r| {
-                    output::text_line(&["Profile", "Kind", "Chain", "Mfa", "CachedUntil"].map(|k| match &r[k] {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Null => String::new(),
-                        v => v.to_string(),
-                    }))
+    let text: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            ["Profile", "Kind", "Chain", "Mfa", "CachedUntil"]
+                .map(|k| match &r[k] {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    v => v.to_string(),
                 })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        output::Format::Table => {
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r["Profile"].as_str().unwrap_or_default().to_string(),
-                        r["Kind"].as_str().unwrap_or_default().to_string(),
-                        r["Chain"].as_str().unwrap_or_default().to_string(),
-                        if r["Mfa"] == true { "yes".into() } else { String::new() },
-                        r["CachedUntil"].as_str().or(r["Error"].as_str()).unwrap_or_default().to_string(),
-                    ]
-                })
-                .collect();
-            output::print_text(&output::table(&["Profile", "Kind", "Chain", "MFA", "Cached session / problem"], &body))
-        }
-    }
-    .map_err(io("writing the output"))?;
+                .to_vec()
+        })
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r["Profile"].as_str().unwrap_or_default().to_string(),
+                r["Kind"].as_str().unwrap_or_default().to_string(),
+                r["Chain"].as_str().unwrap_or_default().to_string(),
+                if r["Mfa"] == true { "yes".into() } else { String::new() },
+                r["CachedUntil"].as_str().or(r["Error"].as_str()).unwrap_or_default().to_string(),
+            ]
+        })
+        .collect();
+    let table = output::Rows::new(&["Profile", "Kind", "Chain", "MFA", "Cached session / problem"], cells, &rows)
+        .with_text(text);
+    output::render(output::Format::resolve(cli.global.output).into(), &table).map_err(io("writing the output"))?;
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -426,8 +426,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         for s in &expired {
             eprintln!(
                 "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",
-                s.expires.as_deref().unwrap_or("?"),
-                s.reason
+                shared::text::clean(s.expires.as_deref().unwrap_or("?")),
+                shared::text::clean(&s.reason)
             );
         }
         for a in &accounts {

@@ -553,8 +553,7 @@ fn status(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
             ]
         })
         .collect();
-    let table =
-        output::Rows { headers: &["sso-session", "Start URL", "Region", "Token", "Refresh"], cells, json: &rows };
+    let table = output::Rows::new(&["sso-session", "Start URL", "Region", "Token", "Refresh"], cells, &rows);
     output::render(Format::resolve(global.output).into(), &table).map_err(io("writing the output".into()))?;
     Ok(ExitCode::SUCCESS)
 }

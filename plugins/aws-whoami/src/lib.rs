@@ -90,12 +90,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let resolved = credentials::resolve(&ctx, &app.selection).await?;
     let id = whoami(&app.settings, &resolved, &policy).await?;
     let report = Report::new(id, &resolved, app.settings.region.clone());
-    match format {
-        Format::Json => output::print_json(&report),
-        Format::Text => output::print_text(&output::text_line(&report.text_values())),
-        Format::Table => output::print_text(&output::kv_table(&report.table_rows(time::OffsetDateTime::now_utc()))),
-    }
-    .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    let cells =
+        report.table_rows(time::OffsetDateTime::now_utc()).into_iter().map(|(k, v)| vec![k, v]).collect::<Vec<_>>();
+    let rows = output::Rows::new(&[], cells, &report).with_text(vec![report.text_values()]);
+    output::render(format.into(), &rows).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -333,52 +331,42 @@ async fn all_profiles(cli: &Cli, app: &App, format: Format) -> Result<ExitCode, 
         .collect()
         .await;
     let failed = rows.iter().filter(|r| !r.ok).count();
-    match format {
-        Format::Json => output::print_json(&rows),
-        Format::Text => output::print_text(
-            &rows
-                .iter()
-                .map(|r| {
-                    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-                    output::text_line(&[
-                        r.profile.clone(),
-                        if r.ok { "ok".into() } else { "failed".into() },
-                        o(&r.account),
-                        o(&r.arn),
-                        r.credential_source.unwrap_or_default().into(),
-                        o(&r.expiration),
-                        o(&r.error),
-                    ])
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        Format::Table => {
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    let account = match (&r.account, r.account_aliases.first()) {
-                        (Some(a), Some(alias)) => format!("{a} ({alias})"),
-                        (Some(a), None) => a.clone(),
-                        _ => String::new(),
-                    };
-                    vec![
-                        r.profile.clone(),
-                        account,
-                        r.arn.clone().unwrap_or_default(),
-                        r.credential_source.unwrap_or_default().to_string(),
-                        r.expiration.clone().unwrap_or_default(),
-                        r.error.clone().unwrap_or_else(|| "ok".into()),
-                    ]
-                })
-                .collect();
-            output::print_text(&output::table(
-                &["Profile", "Account", "Identity", "Source", "Expires", "Status"],
-                &body,
-            ))
-        }
-    }
-    .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let text: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.profile.clone(),
+                if r.ok { "ok".into() } else { "failed".into() },
+                o(&r.account),
+                o(&r.arn),
+                r.credential_source.unwrap_or_default().into(),
+                o(&r.expiration),
+                o(&r.error),
+            ]
+        })
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let account = match (&r.account, r.account_aliases.first()) {
+                (Some(a), Some(alias)) => format!("{a} ({alias})"),
+                (Some(a), None) => a.clone(),
+                _ => String::new(),
+            };
+            vec![
+                r.profile.clone(),
+                account,
+                o(&r.arn),
+                r.credential_source.unwrap_or_default().to_string(),
+                o(&r.expiration),
+                r.error.clone().unwrap_or_else(|| "ok".into()),
+            ]
+        })
+        .collect();
+    let table = output::Rows::new(&["Profile", "Account", "Identity", "Source", "Expires", "Status"], cells, &rows)
+        .with_text(text);
+    output::render(format.into(), &table).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
     if !cli.global.quiet && failed > 0 {
         eprintln!("aws-whoami: {failed} of {} profiles failed", rows.len());
     }

@@ -426,3 +426,31 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_token_the_portal_refuses_is_called_revoked() {
+    use sha1::Digest;
+    let sb = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    home.config(&format!(
+        "{}\n[profile dev]\nsso_session = corp\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\nregion = us-east-1\n",
+        session_section()
+    ));
+    // A token that has not expired by its own date, but the portal never issued (or revoked) it.
+    let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap();
+    let dir = home.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(b"corp")))),
+        serde_json::json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": "aoa-revoked-token", "expiresAt": exp})
+            .to_string(),
+    )
+    .unwrap();
+    let (code, _, err) = tool(&home, &sb, "aws-whoami", &["--profile", "dev", "--no-alias"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("was refused: it was revoked"), "{err}");
+    assert!(!err.contains("expired at"), "{err}");
+    assert!(err.contains("hint: run `aws-sso-sync login --sso-session corp`"), "{err}");
+}

@@ -194,10 +194,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
     ctx.mfa_session_seconds = (!cli.no_mfa_session).then_some(cli.mfa_session_duration);
     ctx.refresh = cli.refresh;
     ctx.quiet = cli.global.quiet;
-    let resolved = match &plan {
-        p if p.profile == ADHOC => adhoc(&cli, &app, &ctx, p).await?,
-        p => credentials::run_plan(&ctx, p).await?,
-    };
+    let resolved = credentials::run_plan(&ctx, &plan).await?;
     let region = app.settings.region.clone();
     if cli.console {
         let url =
@@ -236,9 +233,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-const ADHOC: &str = "(--role-arn)";
-
-/// The plan: the profile's, or an ad hoc hop on top of --source-profile's (or the default chain).
+/// The plan: the profile's, or an ad hoc role on top of --source-profile (or the default chain).
 fn plan(cli: &Cli, app: &App) -> Result<Plan, Error> {
     let Some(role_arn) = &cli.role_arn else {
         let sel = &app.selection;
@@ -250,33 +245,23 @@ fn plan(cli: &Cli, app: &App) -> Result<Plan, Error> {
         }
         return Ok(plan);
     };
-    let hop = Hop {
-        profile: ADHOC.into(),
-        role_arn: role_arn.clone(),
-        mfa_serial: cli.mfa_serial.clone(),
-        external_id: cli.external_id.clone(),
-        role_session_name: cli.role_session_name.clone(),
-        duration_seconds: cli.duration,
-        mfa_process: None,
-    };
-    // The base is resolved at run time (see `adhoc`); a placeholder keeps the plan's shape.
+    let label = format!("--role-arn {role_arn}");
     Ok(Plan {
-        profile: ADHOC.into(),
-        base: Base::CredentialSource {
-            profile: ADHOC.into(),
-            source: shared::config::CredentialSourceKind::Environment,
+        profile: label.clone(),
+        base: Base::Chain {
+            source_profile: cli.source_profile.clone(),
+            label: cli.source_profile.clone().unwrap_or_else(|| "default chain".into()),
         },
-        hops: vec![hop],
+        hops: vec![Hop {
+            profile: label,
+            role_arn: role_arn.clone(),
+            mfa_serial: cli.mfa_serial.clone(),
+            external_id: cli.external_id.clone(),
+            role_session_name: cli.role_session_name.clone(),
+            duration_seconds: cli.duration,
+            mfa_process: None,
+        }],
     })
-}
-
-async fn adhoc(cli: &Cli, app: &App, ctx: &credentials::Context<'_>, plan: &Plan) -> Result<Resolved, Error> {
-    let sel = match &cli.source_profile {
-        Some(p) => Selection { name: p.clone(), explicit: true, from_env: false },
-        None => Selection::new(None, &app.env),
-    };
-    let from = credentials::resolve(ctx, &sel).await?;
-    assume::hop(ctx, plan, &plan.hops[0], from).await
 }
 
 fn variables(resolved: &Resolved, region: Option<&str>) -> Vec<(&'static str, String)> {

@@ -85,6 +85,15 @@ pub enum Base {
         /// Which.
         source: CredentialSourceKind,
     },
+    /// Whatever a whole profile resolves to, or, without one, the default chain (environment,
+    /// AWS_PROFILE, `default`, container, IMDS): the base of an ad hoc role
+    /// (`aws-assume --role-arn ARN [--source-profile P]`), resolved when the plan runs.
+    Chain {
+        /// The profile, or None for the default chain.
+        source_profile: Option<String>,
+        /// How it is shown: the profile name, or `default chain`.
+        label: String,
+    },
 }
 
 impl Base {
@@ -96,6 +105,7 @@ impl Base {
             | Base::Process { profile, .. }
             | Base::WebIdentity { profile, .. }
             | Base::CredentialSource { profile, .. } => profile,
+            Base::Chain { label, .. } => label,
         }
     }
 
@@ -107,6 +117,7 @@ impl Base {
             Base::Process { .. } => "process",
             Base::WebIdentity { .. } => "web-identity",
             Base::CredentialSource { .. } => "credential-source",
+            Base::Chain { .. } => "chain",
         }
     }
 }

@@ -209,6 +209,13 @@ pub async fn run_plan(ctx: &Context<'_>, plan: &Plan) -> Result<Resolved, Error>
             web_identity::credentials(ctx, profile, role_arn, token_file, session_name.as_deref()).await?
         }
         Base::CredentialSource { profile, source } => instance::credential_source(ctx, profile, *source).await?,
+        Base::Chain { source_profile, .. } => {
+            let sel = match source_profile {
+                Some(p) => Selection { name: p.clone(), explicit: true, from_env: false },
+                None => Selection::new(None, ctx.env),
+            };
+            Box::pin(resolve(ctx, &sel)).await?
+        }
     };
     for hop in &plan.hops {
         current = assume::hop(ctx, plan, hop, current).await?;

@@ -6,7 +6,7 @@ use crate::client::ClientSettings;
 use crate::config::AwsFiles;
 use crate::credentials::{Context, MfaProvider, Selection};
 use crate::error::Error;
-use crate::os::{Env, SystemClock};
+use crate::os::{Clock, Env, SystemClock};
 
 /// One run's view of the world.
 #[derive(Debug)]
@@ -19,8 +19,8 @@ pub struct App {
     pub selection: Selection,
     /// Client settings for the selected profile.
     pub settings: ClientSettings,
-    /// The clock.
-    pub clock: SystemClock,
+    /// The clock: the system's, or a fixed one in tests ([`App::with_clock`]).
+    pub clock: std::sync::Arc<dyn Clock>,
 }
 
 impl App {
@@ -35,7 +35,7 @@ impl App {
         files.check_hiding_lines()?;
         let selection = Selection::new(global.profile.as_deref(), &env);
         let settings = Self::settings_for(&env, &files, &selection.name, global)?;
-        Ok(Self { env, files, selection, settings, clock: SystemClock })
+        Ok(Self { env, files, selection, settings, clock: std::sync::Arc::new(SystemClock) })
     }
 
     /// As [`App::with_env`], but client settings from the environment alone: for tools that work
@@ -45,7 +45,13 @@ impl App {
         let selection = Selection::new(global.profile.as_deref(), &env);
         let mut settings = ClientSettings::new(&env, &files, None, global.verbose)?;
         apply_flags(&mut settings, global);
-        Ok(Self { env, files, selection, settings, clock: SystemClock })
+        Ok(Self { env, files, selection, settings, clock: std::sync::Arc::new(SystemClock) })
+    }
+
+    /// The same world seen through another clock (tests: expiry, refresh windows, key ages).
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Client settings for a profile (its region, endpoints, retries), with `--region` on top.
@@ -66,7 +72,7 @@ impl App {
         Context {
             env: &self.env,
             files: &self.files,
-            clock: &self.clock,
+            clock: &*self.clock,
             settings,
             mfa,
             mfa_session_seconds: None,

@@ -52,3 +52,7 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const AWS_COMPANIONS_LOCK_TIMEOUT: &str = "AWS_COMPANIONS_LOCK_TIMEOUT";
 /// aws-assume `--console`: the AWS sign-in (federation) endpoint, as the AWS SDKs name it.
 pub const AWS_ENDPOINT_URL_SIGNIN: &str = "AWS_ENDPOINT_URL_SIGNIN";
+/// The instance metadata endpoint (overrides the mode).
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+/// `IPv4` (default) or `IPv6`: which instance metadata address to use.
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";

@@ -17,6 +17,7 @@ pub struct Env {
 
 impl Env {
     /// The real process environment (variables that are not UTF-8 are skipped).
+    #[allow(clippy::disallowed_methods)] // The one place that reads it.
     pub fn from_process() -> Self {
         Self {
             vars: std::env::vars_os()
@@ -145,6 +146,7 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // The one place that reads it.
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }

@@ -209,7 +209,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     if !cli.command.is_empty() || cli.shell {
-        return exec(&cli, &plan, &resolved, region.as_deref());
+        return exec(&cli, &app, &plan, &resolved, region.as_deref());
     }
     let format = cli.format.unwrap_or_else(|| ExportFormat::from_shell(app.env.get("SHELL")));
     print_credentials(format, &plan, &resolved, region.as_deref(), &app).await?;
@@ -217,13 +217,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
         let until = resolved
             .credentials
             .expiration
-            .map(|e| {
-                format!(
-                    " until {} ({})",
-                    cache::format_z(e),
-                    output::human_duration(e - time::OffsetDateTime::now_utc())
-                )
-            })
+            .map(|e| format!(" until {} ({})", cache::format_z(e), output::human_duration(e - app.clock.now())))
             .unwrap_or_default();
         eprintln!(
             "aws-assume: {}{until}",
@@ -338,9 +332,9 @@ async fn print_credentials(
 
 /// Replaces this process with CMD (or a subshell): its exit status and signals are then
 /// CMD's own, with nothing in between.
-fn exec(cli: &Cli, plan: &Plan, resolved: &Resolved, region: Option<&str>) -> Result<ExitCode, Error> {
+fn exec(cli: &Cli, app: &App, plan: &Plan, resolved: &Resolved, region: Option<&str>) -> Result<ExitCode, Error> {
     let (program, args): (OsString, Vec<OsString>) = if cli.command.is_empty() {
-        (std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()), vec![])
+        (app.env.get("SHELL").unwrap_or("/bin/sh").into(), vec![])
     } else {
         (cli.command[0].clone(), cli.command[1..].to_vec())
     };
@@ -424,7 +418,7 @@ fn clear_cache(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
 
 async fn list(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
     let ctx = app.context(&app.settings, None);
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let mut rows = Vec::new();
     for name in app.files.profile_names() {
         let sel = Selection { name: name.clone(), explicit: true, from_env: false };

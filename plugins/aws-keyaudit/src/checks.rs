@@ -503,3 +503,65 @@ pub fn suppress(findings: &mut [Finding], rules: &[Suppression], now: OffsetDate
     }
     expired
 }
+
+#[cfg(test)]
+mod threshold_tests {
+    //! Each age threshold at a fixed instant: one day under it is clean, one day over is a finding.
+    use super::*;
+    use crate::data::{Account, Key, User};
+    use time::Duration;
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-28 12:00 UTC);
+
+    fn key(status: &str, age_days: i64, last_used_days: Option<i64>) -> Key {
+        Key {
+            id: format!("AKIAEXAMPLE{status}{age_days}"),
+            status: status.into(),
+            created: NOW - Duration::days(age_days),
+            last_used: last_used_days.map(|d| NOW - Duration::days(d)),
+            last_service: None,
+        }
+    }
+
+    fn checks_for(k: Key) -> Vec<&'static str> {
+        let user = User {
+            name: "u".into(),
+            arn: "arn:aws:iam::1:user/u".into(),
+            created: Some(NOW - Duration::days(400)),
+            keys: vec![k],
+            tags: vec![("owner".into(), "team".into())],
+            ..User::default()
+        };
+        let acct = Account { id: "111111111111".into(), users: vec![user], ..Account::default() };
+        let s = Settings {
+            max_age_days: 90,
+            max_unused_days: 45,
+            owner_tag: "owner".into(),
+            policy: policy::Options::default(),
+        };
+        run(&acct, &s, NOW).into_iter().map(|f| f.check).filter(|c| *c != "KA-NO-IP-RESTRICTION").collect()
+    }
+
+    #[test]
+    fn rotate_at_the_max_age() {
+        assert!(checks_for(key("Active", 89, Some(1))).is_empty());
+        assert_eq!(checks_for(key("Active", 91, Some(1))), ["KA-ROTATE"]);
+    }
+
+    #[test]
+    fn unused_at_the_max_unused_days_and_never_used_from_creation() {
+        assert!(checks_for(key("Active", 60, Some(44))).is_empty());
+        assert_eq!(checks_for(key("Active", 60, Some(46))), ["KA-UNUSED"]);
+        assert!(checks_for(key("Active", 44, None)).is_empty());
+        assert_eq!(checks_for(key("Active", 46, None)), ["KA-UNUSED"]);
+    }
+
+    #[test]
+    fn inactive_keys_are_stale_after_the_max_age_and_local_keys_are_never_aged() {
+        assert!(checks_for(key("Inactive", 89, None)).is_empty());
+        assert_eq!(checks_for(key("Inactive", 91, None)), ["KA-INACTIVE-STALE"]);
+        let mut local = key("Local", 0, None);
+        local.created = OffsetDateTime::UNIX_EPOCH;
+        assert!(checks_for(local).is_empty(), "a --local key of unknown age gets no age finding");
+    }
+}

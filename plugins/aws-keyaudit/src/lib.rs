@@ -370,7 +370,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 .await
         }
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let settings = checks::Settings {
         max_age_days: cli.max_age_days,
         max_unused_days: cli.max_unused_days,

@@ -316,6 +316,7 @@ async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
         force: a.force,
         timeout: Duration::from_secs(a.timeout),
         quiet: global.quiet,
+        clock: app.clock.clone(),
     };
     let mut outcomes = Vec::new();
     for t in &targets {
@@ -521,7 +522,7 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
 
 fn status(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error> {
     let app = app_for(global, which.config_file.as_deref())?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let mut rows = Vec::new();
     for s in sessions(&app.files, which)? {
         let (start, region, _) = session_parts(&s, &app.files)?;

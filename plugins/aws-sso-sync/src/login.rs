@@ -66,6 +66,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Quiet.
     pub quiet: bool,
+    /// Where time comes from (the App's clock).
+    pub clock: std::sync::Arc<dyn shared::os::Clock>,
 }
 
 /// The result.
@@ -117,7 +119,7 @@ pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: 
     let mut wait = LockWait::new(format!("signing in to {}", target.label()), env);
     wait.limit = wait.limit.max(opts.timeout + Duration::from_secs(30));
     let _lock = FileLock::acquire_async(path.clone(), wait).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = opts.clock.now();
     if !opts.force
         && let Some(t) = read_token(&path)
         && let Some(exp) = t.expires()
@@ -157,13 +159,13 @@ async fn registration(
     pkce: bool,
     redirect: Option<&str>,
     env: &Env,
+    now: OffsetDateTime,
 ) -> Result<Registration, Error> {
     let dir = sso_cache_dir(env);
     let path = match &target.session {
         Some(s) => registration_path(&dir, &target.start_url, &target.region, &target.scopes, s),
         None => dir.join(format!("botocore-client-id-{}.json", target.region)),
     };
-    let now = OffsetDateTime::now_utc();
     if let Some(r) = read_registration(&path)
         && parse_timestamp(&r.expires_at).is_some_and(|e| e - now > time::Duration::minutes(15))
         && r.grant_types.as_ref().is_some_and(|g| g.iter().any(|x| x == "authorization_code")) == pkce
@@ -215,7 +217,9 @@ async fn pkce_login(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| LoopbackUnavailable(e.to_string()))?;
     let port = listener.local_addr().map_err(|e| LoopbackUnavailable(e.to_string()))?.port();
     let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
-    let reg = registration(oidc, target, true, Some("http://127.0.0.1/oauth/callback"), env).await.map_err(Failed)?;
+    let reg = registration(oidc, target, true, Some("http://127.0.0.1/oauth/callback"), env, opts.clock.now())
+        .await
+        .map_err(Failed)?;
     let verifier: String = {
         use rand::Rng;
         const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -338,7 +342,7 @@ async fn device_login(
     target: &Target,
     opts: &Options,
 ) -> Result<Token, Error> {
-    let reg = registration(oidc, target, false, None, env).await?;
+    let reg = registration(oidc, target, false, None, env, opts.clock.now()).await?;
     let start = oidc
         .start_device_authorization()
         .client_id(&reg.client_id)

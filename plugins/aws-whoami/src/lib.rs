@@ -90,8 +90,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let resolved = credentials::resolve(&ctx, &app.selection).await?;
     let id = whoami(&app.settings, &resolved, &policy).await?;
     let report = Report::new(id, &resolved, app.settings.region.clone());
-    let cells =
-        report.table_rows(time::OffsetDateTime::now_utc()).into_iter().map(|(k, v)| vec![k, v]).collect::<Vec<_>>();
+    let cells = report.table_rows(app.clock.now()).into_iter().map(|(k, v)| vec![k, v]).collect::<Vec<_>>();
     let rows = output::Rows::new(&[], cells, &report).with_text(vec![report.text_values()]);
     output::render(format.into(), &rows).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
     Ok(ExitCode::SUCCESS)

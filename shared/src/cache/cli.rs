@@ -235,3 +235,27 @@ mod tests {
         assert!(read(&p).is_none(), "garbage is a miss");
     }
 }
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::*;
+
+    #[test]
+    fn cached_credentials_are_reused_until_fifteen_minutes_remain() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.json");
+        let expires = time::macros::datetime!(2026-11-28 13:00 UTC);
+        let creds = Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("t")),
+            expiration: Some(expires),
+            account_id: None,
+        };
+        write_assume_role(&p, &creds, "AROA:x", "arn:aws:sts::1:assumed-role/r/x").unwrap();
+        assert!(read_valid(&p, expires - time::Duration::minutes(16)).is_some());
+        assert!(read_valid(&p, expires - time::Duration::minutes(14)).is_none());
+        assert!(read_valid(&p, expires + time::Duration::minutes(1)).is_none());
+        assert!(read(&p).is_some(), "an expired file still parses; only its use is refused");
+    }
+}

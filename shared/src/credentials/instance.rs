@@ -38,12 +38,34 @@ pub async fn container(ctx: &Context<'_>) -> Result<Option<Resolved>, Error> {
     Ok(Some(Resolved { credentials: convert(&c), source: Source::Container, profile: None, arn: None }))
 }
 
+/// The IMDS client, pointed where the injected environment says (AWS_EC2_METADATA_SERVICE_ENDPOINT,
+/// else AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE): aws-config would read the process environment,
+/// and its `ProviderConfig::with_env` is private. None for an endpoint that is not a URL.
+fn imds_client(env: &crate::os::Env) -> Option<aws_config::imds::Client> {
+    use aws_config::imds::client::EndpointMode;
+    let b = aws_config::imds::Client::builder();
+    let b = match env.get(env_vars::AWS_EC2_METADATA_SERVICE_ENDPOINT) {
+        Some(url) => b.endpoint(url).ok()?,
+        None => b.endpoint_mode(match env.get(env_vars::AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE) {
+            Some(m) if m.eq_ignore_ascii_case("ipv6") => EndpointMode::IpV6,
+            _ => EndpointMode::IpV4,
+        }),
+    };
+    Some(b.build())
+}
+
 /// EC2 instance metadata, unless AWS_EC2_METADATA_DISABLED. Not reachable is "nothing here".
 pub async fn imds(ctx: &Context<'_>) -> Result<Option<Resolved>, Error> {
     if ctx.env.flag(env_vars::AWS_EC2_METADATA_DISABLED) {
         return Ok(None);
     }
-    match aws_config::imds::credentials::ImdsCredentialsProvider::builder().build().provide_credentials().await {
+    let Some(client) = imds_client(ctx.env) else { return Ok(None) };
+    match aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+        .imds_client(client)
+        .build()
+        .provide_credentials()
+        .await
+    {
         Ok(c) => Ok(Some(Resolved { credentials: convert(&c), source: Source::Imds, profile: None, arn: None })),
         Err(_) => Ok(None),
     }
@@ -74,7 +96,9 @@ pub async fn credential_source(
         }
         CredentialSourceKind::EcsContainer => container(ctx).await?.ok_or_else(|| missing("EcsContainer")),
         CredentialSourceKind::Ec2InstanceMetadata => {
+            let client = imds_client(ctx.env).ok_or_else(|| missing("Ec2InstanceMetadata"))?;
             let c = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                .imds_client(client)
                 .build()
                 .provide_credentials()
                 .await

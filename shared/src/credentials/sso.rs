@@ -191,3 +191,80 @@ pub async fn credentials(ctx: &Context<'_>, base: &Base) -> Result<Resolved, Err
         .map_err(|e| Error::Io { context: format!("writing {}", cache.display()), source: e })?;
     Ok(done(creds))
 }
+
+#[cfg(test)]
+mod clock_tests {
+    //! The refresh window at a fixed instant: no network is reachable here (the endpoints point
+    //! at a closed port), so any refresh attempt would show up as a failure.
+    use super::*;
+    use crate::cache::sso::{SsoToken, write_token};
+    use crate::client::ClientSettings;
+    use crate::config::AwsFiles;
+    use crate::os::{Env, FixedClock};
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-28 12:00 UTC);
+
+    fn token_expiring_in(minutes: i64, refreshable: bool) -> SsoToken {
+        serde_json::from_value(serde_json::json!({
+            "startUrl": "https://d-0000000000.awsapps.com/start",
+            "region": "us-east-1",
+            "accessToken": "aoa-token",
+            "expiresAt": format_z(NOW + time::Duration::minutes(minutes)),
+            "refreshToken": refreshable.then_some("aor-refresh"),
+            "clientId": refreshable.then_some("client"),
+            "clientSecret": refreshable.then_some("secret"),
+            "registrationExpiresAt": refreshable.then(|| format_z(NOW + time::Duration::days(30))),
+        }))
+        .unwrap()
+    }
+
+    async fn token_at(minutes: i64, refreshable: bool) -> Result<SsoToken, Error> {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([
+            ("HOME", home.path().to_str().unwrap()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9"),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ]);
+        let files = AwsFiles::from_text("", "");
+        let mut settings = ClientSettings::new(&env, &files, None, 0).unwrap();
+        settings.connect_timeout = std::time::Duration::from_millis(200);
+        let clock = FixedClock(NOW);
+        let ctx = Context {
+            env: &env,
+            files: &files,
+            clock: &clock,
+            settings: &settings,
+            mfa: None,
+            mfa_session_seconds: None,
+            refresh: false,
+            quiet: true,
+        };
+        let t = TokenFor {
+            session: Some("corp".into()),
+            start_url: "https://d-0000000000.awsapps.com/start".into(),
+            region: "us-east-1".into(),
+            profile: None,
+        };
+        write_token(&t.path(&ctx), &token_expiring_in(minutes, refreshable)).unwrap();
+        token(&ctx, &t).await
+    }
+
+    #[tokio::test]
+    async fn outside_the_window_the_cached_token_is_used_as_is() {
+        assert_eq!(token_at(16, true).await.unwrap().access_token, "aoa-token");
+    }
+
+    #[tokio::test]
+    async fn inside_the_window_a_token_that_cannot_refresh_is_still_used_until_it_expires() {
+        assert_eq!(token_at(14, false).await.unwrap().access_token, "aoa-token");
+        // Refreshable: the refresh is attempted (and fails here), the still-valid token serves.
+        assert_eq!(token_at(14, true).await.unwrap().access_token, "aoa-token");
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_an_error_naming_why() {
+        let e = token_at(-1, false).await.unwrap_err();
+        assert!(e.to_string().contains("expired at 2026-11-28T11:59:00Z (no refresh token)"), "{e}");
+        assert_eq!(e.exit_code(), 3);
+    }
+}

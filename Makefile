@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv bench-venv test fmt lint check-windows demo sandbox completions bench fuzz install uninstall clean
+.PHONY: all build release venv bench-venv test fmt lint deps-check check-windows demo sandbox completions bench fuzz install uninstall clean
 
 all: build
 
@@ -34,6 +34,13 @@ fmt:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# One smithy generation and one HTTP stack (a second aws-smithy-* or http major doubles build
+# time and binary size), and no declared dependency left unused (`cargo install cargo-machete`).
+deps-check:
+	@dups=$$($(CARGO) tree -d --workspace -e normal | grep -E '^(aws-smithy-[a-z-]+|http|hyper|rustls) v' | sort -u); \
+	if [ -n "$$dups" ]; then echo "duplicated AWS/HTTP crates:"; echo "$$dups"; exit 1; fi
+	$(CARGO) machete
 
 # Most users are on macOS and Windows: the workspace must keep compiling for Windows
 # (`rustup target add x86_64-pc-windows-gnu`; gcc-mingw-w64-x86-64 for aws-lc-sys).

@@ -32,6 +32,32 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Written as the plain string: only cache files (0600) and the credential formats the user asked
+/// for serialize a secret; logs and errors use `Debug`/`Display`, which mask it.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(v: &str) -> Self {
+        Secret::new(v)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(v: String) -> Self {
+        Secret(v)
+    }
+}
+
 impl std::fmt::Display for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("****")

@@ -570,7 +570,7 @@ async fn logout(global: &GlobalArgs, which: &Sessions) -> Result<ExitCode, Error
         let path = sso_cache::token_path(&sso_dir, &s.name);
         if let Some(t) = sso_cache::read_token(&path) {
             // Revoke at the portal; a failure there still removes the local token.
-            let _ = app.settings.sso(&region).logout().access_token(&t.access_token).send().await;
+            let _ = app.settings.sso(&region).logout().access_token(t.access_token.expose()).send().await;
             std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
             removed += 1;
         }

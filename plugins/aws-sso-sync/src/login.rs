@@ -22,6 +22,7 @@ use shared::credentials::sdk_error;
 use shared::error::{CredentialError, Error};
 use shared::fsutil::{FileLock, LockWait};
 use shared::os::Env;
+use shared::secret::Secret;
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -145,12 +146,23 @@ pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: 
     };
     let (reg, access, expires_in, refresh) = token;
     let expires = now + time::Duration::seconds(i64::from(expires_in));
-    write_token(&path, &new_token(&target.start_url, &target.region, &access, expires, Some(&reg), refresh.as_deref()))
-        .map_err(io(format!("writing {}", path.display())))?;
+    write_token(
+        &path,
+        &new_token(
+            &target.start_url,
+            &target.region,
+            access.expose(),
+            expires,
+            Some(&reg),
+            refresh.as_ref().map(Secret::expose),
+        ),
+    )
+    .map_err(io(format!("writing {}", path.display())))?;
     Ok(Outcome { target: target.label(), expires_at: format_z(expires), already_logged_in: false, flow: Some(flow) })
 }
 
-type Token = (Registration, String, i32, Option<String>);
+/// A new login: the registration, the access token, its lifetime in seconds, the refresh token.
+type Token = (Registration, Secret, i32, Option<Secret>);
 
 /// A cached registration that fits (unexpired, same grant kind), or a new one, cached.
 async fn registration(
@@ -267,7 +279,7 @@ async fn pkce_login(
     let out = oidc
         .create_token()
         .client_id(&reg.client_id)
-        .client_secret(&reg.client_secret)
+        .client_secret(reg.client_secret.expose())
         .grant_type("authorization_code")
         .code(code)
         .redirect_uri(&redirect)
@@ -275,7 +287,12 @@ async fn pkce_login(
         .send()
         .await
         .map_err(|e| Failed(sdk_error("sso-oidc:CreateToken", Some(&target.start_url), Some(target.command()), e)))?;
-    Ok((reg, out.access_token().unwrap_or_default().into(), out.expires_in(), out.refresh_token().map(str::to_string)))
+    Ok((
+        reg,
+        Secret::new(out.access_token().unwrap_or_default()),
+        out.expires_in(),
+        out.refresh_token().map(Secret::new),
+    ))
 }
 
 /// Serves the loopback redirect until `/oauth/callback` arrives with our state. A minimal HTTP
@@ -346,7 +363,7 @@ async fn device_login(
     let start = oidc
         .start_device_authorization()
         .client_id(&reg.client_id)
-        .client_secret(&reg.client_secret)
+        .client_secret(reg.client_secret.expose())
         .start_url(&target.start_url)
         .send()
         .await
@@ -394,7 +411,7 @@ async fn device_login(
         let res = oidc
             .create_token()
             .client_id(&reg.client_id)
-            .client_secret(&reg.client_secret)
+            .client_secret(reg.client_secret.expose())
             .grant_type(DEVICE_GRANT)
             .device_code(start.device_code().unwrap_or_default())
             .send()
@@ -403,9 +420,9 @@ async fn device_login(
             Ok(out) => {
                 return Ok((
                     reg,
-                    out.access_token().unwrap_or_default().into(),
+                    Secret::new(out.access_token().unwrap_or_default()),
                     out.expires_in(),
-                    out.refresh_token().map(str::to_string),
+                    out.refresh_token().map(Secret::new),
                 ));
             }
             Err(e) => match e.as_service_error() {

@@ -18,7 +18,7 @@ use crate::profiles::Assignment;
 /// A portal session: client, token, pacer, counters.
 pub struct Portal {
     client: aws_sdk_sso::Client,
-    token: String,
+    token: shared::secret::Secret,
     pacer: Arc<Pacer>,
     attempts: u32,
     login_command: String,
@@ -28,7 +28,12 @@ pub struct Portal {
 
 impl Portal {
     /// A portal client (its SDK retries off: the pacer and our retries own that).
-    pub fn new(client: aws_sdk_sso::Client, token: String, attempts: u32, login_command: String) -> Self {
+    pub fn new(
+        client: aws_sdk_sso::Client,
+        token: shared::secret::Secret,
+        attempts: u32,
+        login_command: String,
+    ) -> Self {
         Self { client, token, pacer: Arc::new(Pacer::new()), attempts, login_command, calls: AtomicU64::new(0) }
     }
 
@@ -92,7 +97,7 @@ impl Portal {
                 .call("sso:ListAccounts", || {
                     self.client
                         .list_accounts()
-                        .access_token(&self.token)
+                        .access_token(self.token.expose())
                         .max_results(100)
                         .set_next_token(next.clone())
                         .send()
@@ -115,7 +120,7 @@ impl Portal {
                 .call("sso:ListAccountRoles", || {
                     self.client
                         .list_account_roles()
-                        .access_token(&self.token)
+                        .access_token(self.token.expose())
                         .account_id(account_id)
                         .max_results(100)
                         .set_next_token(next.clone())

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::{format_z, parse_timestamp, pyjson, read_json, sha1_hex, write_json};
+use crate::secret::Secret;
 
 /// A cached SSO token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +29,7 @@ pub struct SsoToken {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// The bearer token.
-    pub access_token: String,
+    pub access_token: Secret,
     /// `%Y-%m-%dT%H:%M:%SZ`
     pub expires_at: String,
     /// The OIDC client (refresh needs it).
@@ -36,13 +37,13 @@ pub struct SsoToken {
     pub client_id: Option<String>,
     /// The OIDC client secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// When the client registration expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_expires_at: Option<String>,
     /// The refresh token, issued when the registration had scopes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// Fields other tools wrote (`receivedAt`, ...), kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -93,7 +94,7 @@ pub struct Registration {
     /// The client id.
     pub client_id: String,
     /// The client secret.
-    pub client_secret: String,
+    pub client_secret: Secret,
     /// `%Y-%m-%dT%H:%M:%SZ`
     pub expires_at: String,
     /// Registered scopes.
@@ -144,7 +145,7 @@ pub fn new_token(
         client_id: reg.map(|r| r.client_id.clone()),
         client_secret: reg.map(|r| r.client_secret.clone()),
         registration_expires_at: reg.map(|r| r.expires_at.clone()),
-        refresh_token: refresh_token.map(str::to_string),
+        refresh_token: refresh_token.map(Secret::new),
         extra: Map::new(),
     }
 }

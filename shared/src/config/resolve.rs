@@ -39,9 +39,9 @@ pub enum Base {
         /// `aws_access_key_id`
         access_key_id: String,
         /// `aws_secret_access_key`
-        secret_access_key: String,
+        secret_access_key: crate::secret::Secret,
         /// `aws_session_token`
-        session_token: Option<String>,
+        session_token: Option<crate::secret::Secret>,
     },
     /// IAM Identity Center.
     Sso {
@@ -195,7 +195,7 @@ fn static_keys(files: &AwsFiles, p: &Profile, file: FileKind) -> Result<Option<B
             file,
             access_key_id: id.into(),
             secret_access_key: secret.into(),
-            session_token: p.get("aws_session_token").map(str::to_string),
+            session_token: p.get("aws_session_token").map(crate::secret::Secret::new),
         })),
         (Some(_), None) | (None, Some(_)) => {
             let (has, missing) = if in_file("aws_access_key_id").is_some() {

@@ -198,7 +198,13 @@ pub async fn run_plan(ctx: &Context<'_>, plan: &Plan) -> Result<Resolved, Error>
     use crate::config::Base;
     let mut current = match &plan.base {
         Base::StaticKeys { profile, access_key_id, secret_access_key, session_token, .. } => Resolved {
-            credentials: Credentials::new(access_key_id, secret_access_key, session_token.clone()),
+            credentials: Credentials {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret_access_key.clone(),
+                session_token: session_token.clone(),
+                expiration: None,
+                account_id: None,
+            },
             source: Source::SharedCredentials,
             profile: Some(profile.clone()),
             arn: None,

@@ -79,17 +79,17 @@ pub async fn token(ctx: &Context<'_>, t: &TokenFor) -> Result<SsoToken, Error> {
         let res = client
             .create_token()
             .client_id(token.client_id.clone().unwrap_or_default())
-            .client_secret(token.client_secret.clone().unwrap_or_default())
+            .client_secret(token.client_secret.as_ref().map(Secret::expose).unwrap_or_default())
             .grant_type("refresh_token")
-            .refresh_token(token.refresh_token.clone().unwrap_or_default())
+            .refresh_token(token.refresh_token.as_ref().map(Secret::expose).unwrap_or_default())
             .send()
             .await;
         match res {
             Ok(out) => {
-                token.access_token = out.access_token().unwrap_or_default().to_string();
+                token.access_token = Secret::new(out.access_token().unwrap_or_default());
                 token.expires_at = format_z(now + time::Duration::seconds(i64::from(out.expires_in())));
                 if let Some(rt) = out.refresh_token() {
-                    token.refresh_token = Some(rt.to_string());
+                    token.refresh_token = Some(Secret::new(rt));
                 }
                 write_token(&path, &token)
                     .map_err(|e| Error::Io { context: format!("writing {}", path.display()), source: e })?;
@@ -156,7 +156,7 @@ pub async fn credentials(ctx: &Context<'_>, base: &Base) -> Result<Resolved, Err
         .settings
         .sso(sso_region)
         .get_role_credentials()
-        .access_token(&token.access_token)
+        .access_token(token.access_token.expose())
         .account_id(account_id)
         .role_name(role_name)
         .send()
@@ -251,14 +251,14 @@ mod clock_tests {
 
     #[tokio::test]
     async fn outside_the_window_the_cached_token_is_used_as_is() {
-        assert_eq!(token_at(16, true).await.unwrap().access_token, "aoa-token");
+        assert_eq!(token_at(16, true).await.unwrap().access_token.expose(), "aoa-token");
     }
 
     #[tokio::test]
     async fn inside_the_window_a_token_that_cannot_refresh_is_still_used_until_it_expires() {
-        assert_eq!(token_at(14, false).await.unwrap().access_token, "aoa-token");
+        assert_eq!(token_at(14, false).await.unwrap().access_token.expose(), "aoa-token");
         // Refreshable: the refresh is attempted (and fails here), the still-valid token serves.
-        assert_eq!(token_at(14, true).await.unwrap().access_token, "aoa-token");
+        assert_eq!(token_at(14, true).await.unwrap().access_token.expose(), "aoa-token");
     }
 
     #[tokio::test]

@@ -227,13 +227,50 @@ impl Home {
 }
 
 /// A built binary of the workspace (`cargo build --workspace` puts it beside the test binaries'
-/// `deps/` folder).
+/// `deps/` folder). Cargo sets `CARGO_BIN_EXE_*` only for a package's own binaries, and the
+/// tools live in other packages, so instead the binary must be newer than every source file it
+/// is built from: a stale build fails the test instead of being tested.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(|d| if d.ends_with("deps") { d.parent() } else { Some(d) }).expect("target dir");
     let path = dir.join(name);
     assert!(path.exists(), "{} is missing: run `cargo build --workspace` (make test does) first", path.display());
+    if name.starts_with("aws-") && name != "aws-sandbox" {
+        let built = std::fs::metadata(&path).and_then(|m| m.modified()).expect("binary mtime");
+        let newest = newest_source();
+        assert!(
+            built >= newest.1,
+            "{} is older than {}: run `cargo build --workspace --bins` (make test does) first",
+            path.display(),
+            newest.0.display()
+        );
+    }
     path
+}
+
+/// The most recently changed source file the tools are built from (computed once per process).
+fn newest_source() -> &'static (PathBuf, std::time::SystemTime) {
+    static NEWEST: std::sync::OnceLock<(PathBuf, std::time::SystemTime)> = std::sync::OnceLock::new();
+    NEWEST.get_or_init(|| {
+        fn walk(dir: &Path, best: &mut (PathBuf, std::time::SystemTime)) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, best);
+                } else if p.extension().is_some_and(|x| x == "rs" || x == "toml")
+                    && let Ok(t) = e.metadata().and_then(|m| m.modified())
+                    && t > best.1
+                {
+                    *best = (p, t);
+                }
+            }
+        }
+        let root = workspace_root();
+        let mut best = (root.join("Cargo.lock"), std::time::UNIX_EPOCH);
+        walk(&root.join("shared/src"), &mut best);
+        walk(&root.join("plugins"), &mut best);
+        best
+    })
 }
 
 /// Long-term secrets of the scenario: no tool may ever print them, except when asked to export
@@ -335,4 +372,50 @@ pub fn files_with_modes(dir: &Path) -> Vec<(PathBuf, u32)> {
         }
     }
     out
+}
+
+/// A child's terminal output, read as it comes, so a test can wait for a prompt before typing
+/// instead of guessing with sleeps.
+pub struct Screen {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl Screen {
+    /// Starts reading `out` on a thread of its own.
+    pub fn new(mut out: impl std::io::Read + Send + 'static) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { rx, seen: Vec::new() }
+    }
+
+    /// Waits (at most 20 s) until `needle` has appeared `times` times.
+    pub fn wait_for(&mut self, needle: &str, times: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while String::from_utf8_lossy(&self.seen).matches(needle).count() < times {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend(chunk),
+                Err(_) => panic!(
+                    "`{needle}` did not appear {times} time(s); the screen: {}",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+    }
+
+    /// Everything the child printed, once it has exited.
+    pub fn finish(mut self) -> String {
+        while let Ok(chunk) = self.rx.recv_timeout(std::time::Duration::from_secs(5)) {
+            self.seen.extend(chunk);
+        }
+        String::from_utf8_lossy(&self.seen).into_owned()
+    }
 }

@@ -161,17 +161,18 @@ fn the_prompt_uses_the_terminal_even_when_output_is_captured() {
     let mut cmd = w.home.command_with("script", &w.sandbox, None);
     cmd.args(["-qec", &inner, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
+    let mut screen = e2e::harness::Screen::new(child.stdout.take().unwrap());
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(600));
+        // Type only once the prompt is on the screen (no timing guesses).
+        screen.wait_for("Enter MFA code for", 1);
         stdin.write_all(b"12345\n").unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        screen.wait_for("Enter MFA code for", 2);
         stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300));
     }
-    let result = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&result.stdout);
+    child.wait().unwrap();
+    let screen = screen.finish();
     assert!(screen.contains("Enter MFA code for arn:aws:iam::111111111111:mfa/alice"), "{screen}");
     assert!(screen.contains("6 digits; try again"), "{screen}");
     let v = process_json(&std::fs::read_to_string(&out).unwrap());

@@ -250,7 +250,9 @@ fn local_long_lived_keys() {
     assert_eq!(local.len(), 3, "{local:?}");
     let stranger = local.iter().find(|f| f["key"] == "AKIAEXAMPLEUNKNOWN01").unwrap();
     assert!(stranger["detail"].as_str().unwrap().contains("unknown age"), "{stranger}");
-    assert!(local.iter().any(|f| f["key"] == "AKIAEXAMPLEINCONFIG1" && f["detail"].as_str().unwrap().contains("config")));
+    assert!(
+        local.iter().any(|f| f["key"] == "AKIAEXAMPLEINCONFIG1" && f["detail"].as_str().unwrap().contains("config"))
+    );
     for f in all {
         let detail = f["detail"].as_str().unwrap_or_default();
         assert!(!detail.contains("20785") && !detail.contains("2078"), "aged from the epoch: {f}");

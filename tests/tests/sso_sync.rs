@@ -185,8 +185,9 @@ fn corpus_configs_stay_byte_identical_outside_the_block() {
         );
         assert!(block.trim_end().ends_with("# <<< aws-sso-sync sso-session zzsync <<<"), "{}", f.display());
         // A second run: same bytes, file not rewritten.
-        let mtime = std::fs::metadata(&target).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // An mtime far in the past: any rewrite would move it, however coarse the clock.
+        let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options().write(true).open(&target).unwrap().set_modified(mtime).unwrap();
         let (code, _, err) = sync(&home, &sb, &["--config-file", target.to_str().unwrap(), "--sso-session", "zzsync"]);
         assert_eq!(code, 0);
         assert!(err.contains("already up to date"), "{err}");

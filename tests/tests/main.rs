@@ -9,5 +9,6 @@ mod hardening;
 mod integration;
 mod keyaudit;
 mod sandbox;
+mod snapshots;
 mod sso_sync;
 mod whoami;

@@ -31,6 +31,18 @@ pub trait Hint {
     fn hint(&self) -> Option<String>;
 }
 
+/// A name or value that cannot be written into an AWS INI file as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} `{shown}` cannot be written to an AWS config file: {why}")]
+pub struct ValueError {
+    /// What it is: "the profile name", "the value of sso_role_name".
+    pub what: String,
+    /// The value, escaped and cut for display.
+    pub shown: String,
+    /// Why not.
+    pub why: &'static str,
+}
+
 /// Problems with the AWS config and credentials files.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -113,7 +125,7 @@ pub enum ConfigError {
     },
     /// A name or value that cannot be written into the file as it is.
     #[error(transparent)]
-    Value(#[from] crate::config::doc::ValueError),
+    Value(#[from] ValueError),
     /// The file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -379,8 +391,8 @@ impl Hint for Error {
     }
 }
 
-impl From<crate::config::doc::ValueError> for Error {
-    fn from(e: crate::config::doc::ValueError) -> Self {
+impl From<ValueError> for Error {
+    fn from(e: ValueError) -> Self {
         Error::Config(e.into())
     }
 }

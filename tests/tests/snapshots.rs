@@ -18,7 +18,10 @@ fn settings(home: Option<&Home>) -> insta::Settings {
         s.add_filter(&regex_escape(&p), "[HOME]");
     }
     s.add_filter(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|UTC|[+-]\d{2}:\d{2})", "[TIME]");
-    s.add_filter(r"\b(in|expired) \d+h \d+m( ago)?|\b(in|expired) \d+m( ago)?|\b(in|expired) \d+s( ago)?", "[DURATION]");
+    s.add_filter(
+        r"\b(in|expired) \d+h \d+m( ago)?|\b(in|expired) \d+m( ago)?|\b(in|expired) \d+s( ago)?",
+        "[DURATION]",
+    );
     s.add_filter(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", "[KEY]");
     s.add_filter(r"botocore-session-\d+", "botocore-session-[N]");
     s.add_filter(r"\bARO[A-Z0-9]{10,}\b", "[ROLE-ID]");
@@ -59,7 +62,10 @@ fn help_texts() {
     ];
     let s = settings(None);
     for (bin, args) in cases {
-        let name = format!("help-{bin}-{}", args.iter().filter(|a| !a.starts_with('-')).cloned().collect::<Vec<_>>().join("-"));
+        let name = format!(
+            "help-{bin}-{}",
+            args.iter().filter(|a| !a.starts_with('-')).cloned().collect::<Vec<_>>().join("-")
+        );
         let name = name.trim_end_matches('-').to_string();
         s.bind(|| insta::assert_snapshot!(name, help(bin, args)));
     }
@@ -106,7 +112,9 @@ fn error_and_hint_texts() {
          [profile sso]\nsso_session = corp\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\n\
          [sso-session corp]\nsso_start_url = https://d-0000000000.awsapps.com/start\nsso_region = us-east-1\n",
     );
-    let cases: &[(&str, &str, &[&str], &[(&str, &str)])] = &[
+    /// (snapshot name, binary, arguments, environment)
+    type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
         ("error-profile-not-found", "aws-whoami", &["--profile", "nope"], &[]),
         ("error-source-profile-loop", "aws-whoami", &["--profile", "a"], &[]),
         ("error-malformed-line", "aws-whoami", &["--profile", "broken"], &[]),
@@ -114,18 +122,27 @@ fn error_and_hint_texts() {
         ("error-mfa-needed", "aws-whoami", &["--profile", "mfa"], &[]),
         ("error-credential-source-empty", "aws-whoami", &["--profile", "env-source"], &[]),
         ("error-sso-not-logged-in", "aws-whoami", &["--profile", "sso"], &[]),
-        ("error-keys-refused", "aws-whoami", &[], &[("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEALICE0001"), ("AWS_SECRET_ACCESS_KEY", "wrong")]),
-        ("error-could-not-connect", "aws-whoami", &["--profile", "alice"], &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")]),
+        (
+            "error-keys-refused",
+            "aws-whoami",
+            &[],
+            &[("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEALICE0001"), ("AWS_SECRET_ACCESS_KEY", "wrong")],
+        ),
+        (
+            "error-could-not-connect",
+            "aws-whoami",
+            &["--profile", "alice"],
+            &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")],
+        ),
         ("error-bad-seconds", "aws-whoami", &["--cli-read-timeout", "inf"], &[]),
         ("error-bad-duration", "aws-assume", &["alice", "--duration", "999999999999999d"], &[]),
     ];
     let s = settings(Some(&home));
     for (name, bin, args, env) in cases {
         let mut cmd = home.command_with(binary(bin), &sb, None);
-        cmd.args(args.iter()).arg("--no-alias").envs(env.iter().copied());
-        if *bin != "aws-whoami" {
-            cmd = home.command_with(binary(bin), &sb, None);
-            cmd.args(args.iter()).envs(env.iter().copied());
+        cmd.args(args.iter()).envs(env.iter().copied());
+        if *bin == "aws-whoami" {
+            cmd.arg("--no-alias");
         }
         let (code, _, err) = run(&mut cmd);
         s.bind(|| insta::assert_snapshot!(*name, format!("exit {code}\n{err}")));

@@ -107,17 +107,7 @@ fn content_of(raw: &str) -> &str {
     s.strip_suffix('\r').unwrap_or(s)
 }
 
-/// A name or value that cannot be written into an AWS INI file as it is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what} `{shown}` cannot be written to an AWS config file: {why}")]
-pub struct ValueError {
-    /// What it is: "the profile name", "the value of sso_role_name".
-    pub what: String,
-    /// The value, escaped and cut for display.
-    pub shown: String,
-    /// Why not.
-    pub why: &'static str,
-}
+pub use crate::error::ValueError;
 
 /// The longest value we write (the AWS CLI has no limit; ours keeps a hostile portal from
 /// bloating the file).

@@ -1,10 +1,14 @@
-//! The checks: each with a stable id and severity, one finding per key (stable finding id), and
-//! suppressions with reasons and expiry dates.
+//! The checks, in one table: each has a stable id ([`CheckId`]), a severity, a title, a
+//! remediation and one function. Key checks see one key of one user; account checks see the
+//! account. One finding per key (stable finding id); suppressions with reasons and expiry dates.
+//!
+//! To add a check: a [`CheckId`] variant (and its `KA-...` name), a row in [`CHECKS`], and its
+//! function below; the table is what `run`, the JSON summary, SARIF rules and the README list.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::data::{Account, User};
+use crate::data::{Account, Key, KeyState, User};
 use crate::policy::{self, Analysis, Principal, Source, Verdict};
 
 /// Severity, ordered.
@@ -36,87 +40,194 @@ impl Severity {
     }
 }
 
-/// A check's description.
+/// A check's stable id (`KA-...` in every output format and in ignore files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CheckId {
+    /// The root user has an access key.
+    #[serde(rename = "KA-ROOT-KEY")]
+    RootKey,
+    /// Active key older than the maximum age.
+    #[serde(rename = "KA-ROTATE")]
+    Rotate,
+    /// Active key unused for too long.
+    #[serde(rename = "KA-UNUSED")]
+    Unused,
+    /// Two active keys.
+    #[serde(rename = "KA-TWO-ACTIVE")]
+    TwoActive,
+    /// Inactive key kept past the maximum age.
+    #[serde(rename = "KA-INACTIVE-STALE")]
+    InactiveStale,
+    /// A console user also has a key.
+    #[serde(rename = "KA-PWD-AND-KEY")]
+    PwdAndKey,
+    /// Key created with the user and never used.
+    #[serde(rename = "KA-INITIAL-SETUP")]
+    InitialSetup,
+    /// No (full) source-network restriction.
+    #[serde(rename = "KA-NO-IP-RESTRICTION")]
+    NoIpRestriction,
+    /// No owner tag.
+    #[serde(rename = "KA-NO-OWNER-TAG")]
+    NoOwnerTag,
+    /// A long-lived key on this machine.
+    #[serde(rename = "KA-LOCAL-LONG-LIVED")]
+    LocalLongLived,
+}
+
+impl CheckId {
+    /// The `KA-...` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::RootKey => "KA-ROOT-KEY",
+            CheckId::Rotate => "KA-ROTATE",
+            CheckId::Unused => "KA-UNUSED",
+            CheckId::TwoActive => "KA-TWO-ACTIVE",
+            CheckId::InactiveStale => "KA-INACTIVE-STALE",
+            CheckId::PwdAndKey => "KA-PWD-AND-KEY",
+            CheckId::InitialSetup => "KA-INITIAL-SETUP",
+            CheckId::NoIpRestriction => "KA-NO-IP-RESTRICTION",
+            CheckId::NoOwnerTag => "KA-NO-OWNER-TAG",
+            CheckId::LocalLongLived => "KA-LOCAL-LONG-LIVED",
+        }
+    }
+
+    /// The id of a `KA-...` name.
+    pub fn parse(name: &str) -> Option<CheckId> {
+        CHECKS.iter().map(|c| c.id).find(|id| id.as_str() == name)
+    }
+
+    /// The check's row in [`CHECKS`].
+    pub fn meta(self) -> &'static Check {
+        CHECKS.iter().find(|c| c.id == self).unwrap_or(&CHECKS[0])
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A finding's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    /// Reported.
+    #[serde(rename = "FAIL")]
+    Fail,
+    /// Suppressed by the ignore file.
+    #[serde(rename = "MUTED")]
+    Muted,
+}
+
+impl Status {
+    /// `FAIL` or `MUTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "FAIL",
+            Status::Muted => "MUTED",
+        }
+    }
+}
+
+/// What a check looks at, and its function.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// The account as a whole.
+    Account(fn(&AccountCtx) -> Vec<Finding>),
+    /// One key of one user (every key but `--local` ones).
+    Key(fn(&KeyCtx) -> Option<Finding>),
+}
+
+/// A check's row.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Check {
     /// Stable id.
-    pub id: &'static str,
+    pub id: CheckId,
     /// Default severity.
     pub severity: Severity,
     /// One line.
     pub title: &'static str,
     /// What to do.
     pub remediation: &'static str,
+    /// What it looks at and how.
+    #[serde(skip)]
+    pub scope: Scope,
 }
 
-/// Every check.
+/// Every check, in the order their findings are made.
 pub const CHECKS: [Check; 10] = [
     Check {
-        id: "KA-ROOT-KEY",
+        id: CheckId::RootKey,
         severity: Severity::Critical,
         title: "The root user has an access key",
         remediation: "Delete the root user's access keys; use IAM roles instead.",
+        scope: Scope::Account(root_key),
     },
     Check {
-        id: "KA-ROTATE",
-        severity: Severity::Medium,
-        title: "Active access key older than the maximum age",
-        remediation: "Create a new key, move its users to it, deactivate and delete the old one.",
-    },
-    Check {
-        id: "KA-UNUSED",
-        severity: Severity::Medium,
-        title: "Active access key unused (or never used) for too long",
-        remediation: "Deactivate the key; delete it if nothing breaks.",
-    },
-    Check {
-        id: "KA-TWO-ACTIVE",
-        severity: Severity::Medium,
-        title: "User has two active access keys",
-        remediation: "Finish the rotation: deactivate the older key.",
-    },
-    Check {
-        id: "KA-INACTIVE-STALE",
-        severity: Severity::Low,
-        title: "Inactive access key kept past the maximum age",
-        remediation: "Delete keys that are no longer used.",
-    },
-    Check {
-        id: "KA-PWD-AND-KEY",
-        severity: Severity::Low,
-        title: "Console user also has an access key",
-        remediation: "Give programs their own IAM user (or a role) and people only a password with MFA.",
-    },
-    Check {
-        id: "KA-INITIAL-SETUP",
-        severity: Severity::Medium,
-        title: "Access key created with the user and never used",
-        remediation: "Delete keys created at setup that nobody uses.",
-    },
-    Check {
-        id: "KA-NO-IP-RESTRICTION",
-        severity: Severity::High,
-        title: "Access key not (fully) restricted to known source networks",
-        remediation: "Attach a Deny with NotIpAddress on aws:SourceIp (and StringNotEquals on aws:SourceVpc) over all actions.",
-    },
-    Check {
-        id: "KA-NO-OWNER-TAG",
-        severity: Severity::Low,
-        title: "User with an active key has no owner tag",
-        remediation: "Tag the user with its owner so someone answers for the key.",
-    },
-    Check {
-        id: "KA-LOCAL-LONG-LIVED",
+        id: CheckId::LocalLongLived,
         severity: Severity::Medium,
         title: "Long-lived access key on this machine",
         remediation: "Replace local keys with SSO (aws-sso-sync) or an MFA-protected role (aws-assume).",
+        scope: Scope::Account(local_long_lived),
+    },
+    Check {
+        id: CheckId::InactiveStale,
+        severity: Severity::Low,
+        title: "Inactive access key kept past the maximum age",
+        remediation: "Delete keys that are no longer used.",
+        scope: Scope::Key(inactive_stale),
+    },
+    Check {
+        id: CheckId::Rotate,
+        severity: Severity::Medium,
+        title: "Active access key older than the maximum age",
+        remediation: "Create a new key, move its users to it, deactivate and delete the old one.",
+        scope: Scope::Key(rotate),
+    },
+    Check {
+        id: CheckId::Unused,
+        severity: Severity::Medium,
+        title: "Active access key unused (or never used) for too long",
+        remediation: "Deactivate the key; delete it if nothing breaks.",
+        scope: Scope::Key(unused),
+    },
+    Check {
+        id: CheckId::TwoActive,
+        severity: Severity::Medium,
+        title: "User has two active access keys",
+        remediation: "Finish the rotation: deactivate the older key.",
+        scope: Scope::Key(two_active),
+    },
+    Check {
+        id: CheckId::PwdAndKey,
+        severity: Severity::Low,
+        title: "Console user also has an access key",
+        remediation: "Give programs their own IAM user (or a role) and people only a password with MFA.",
+        scope: Scope::Key(pwd_and_key),
+    },
+    Check {
+        id: CheckId::InitialSetup,
+        severity: Severity::Medium,
+        title: "Access key created with the user and never used",
+        remediation: "Delete keys created at setup that nobody uses.",
+        scope: Scope::Key(initial_setup),
+    },
+    Check {
+        id: CheckId::NoOwnerTag,
+        severity: Severity::Low,
+        title: "User with an active key has no owner tag",
+        remediation: "Tag the user with its owner so someone answers for the key.",
+        scope: Scope::Key(no_owner_tag),
+    },
+    Check {
+        id: CheckId::NoIpRestriction,
+        severity: Severity::High,
+        title: "Access key not (fully) restricted to known source networks",
+        remediation: "Attach a Deny with NotIpAddress on aws:SourceIp (and StringNotEquals on aws:SourceVpc) over all actions.",
+        scope: Scope::Key(no_ip_restriction),
     },
 ];
-
-/// The description of a check id.
-pub fn check(id: &str) -> &'static Check {
-    CHECKS.iter().find(|c| c.id == id).expect("known check id")
-}
 
 /// One finding.
 #[derive(Debug, Clone, Serialize)]
@@ -124,16 +235,16 @@ pub struct Finding {
     /// Stable id: the same key and check give the same id on every run.
     pub id: String,
     /// Check id.
-    pub check: &'static str,
+    pub check: CheckId,
     /// Severity.
     pub severity: Severity,
     /// FAIL, or MUTED when suppressed.
-    pub status: &'static str,
+    pub status: Status,
     /// Account id.
     pub account: String,
     /// User name (`<root_account>` for root).
     pub user: String,
-    /// User ARN.
+    /// User ARN (or, for `--local`, where the key was found).
     pub arn: String,
     /// Access key id.
     pub key: Option<String>,
@@ -149,10 +260,30 @@ pub struct Finding {
     pub suppressed_because: Option<String>,
 }
 
-fn finding_id(check: &str, account: &str, user: &str, key: Option<&str>) -> String {
-    use sha1::Digest;
-    hex::encode(sha1::Sha1::digest(format!("{check}|{account}|{user}|{}", key.unwrap_or("-")).as_bytes()))[..16]
-        .to_string()
+impl Finding {
+    /// A FAIL finding of `check` with its default severity.
+    pub fn new(check: CheckId, account: &str, user: &User, key: Option<&str>, detail: String) -> Finding {
+        use sha1::Digest;
+        let id = hex::encode(sha1::Sha1::digest(
+            format!("{check}|{account}|{}|{}", user.name, key.unwrap_or("-")).as_bytes(),
+        ))[..16]
+            .to_string();
+        let meta = check.meta();
+        Finding {
+            id,
+            check,
+            severity: meta.severity,
+            status: Status::Fail,
+            account: account.into(),
+            user: user.name.clone(),
+            arn: user.arn.clone(),
+            key: key.map(str::to_string),
+            title: meta.title,
+            detail,
+            analysis: None,
+            suppressed_because: None,
+        }
+    }
 }
 
 /// Thresholds and options of the checks.
@@ -168,28 +299,45 @@ pub struct Settings {
     pub policy: policy::Options,
 }
 
-fn new(
-    check_id: &'static str,
-    account: &str,
-    user: &User,
-    key: Option<&str>,
-    detail: String,
-    severity: Option<Severity>,
-) -> Finding {
-    let c = check(check_id);
-    Finding {
-        id: finding_id(check_id, account, &user.name, key),
-        check: check_id,
-        severity: severity.unwrap_or(c.severity),
-        status: "FAIL",
-        account: account.into(),
-        user: user.name.clone(),
-        arn: user.arn.clone(),
-        key: key.map(str::to_string),
-        title: c.title,
-        detail,
-        analysis: None,
-        suppressed_because: None,
+/// What an account check sees.
+#[derive(Debug)]
+pub struct AccountCtx<'a> {
+    /// The account.
+    pub acct: &'a Account,
+    /// The thresholds.
+    pub s: &'a Settings,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+/// What a key check sees.
+#[derive(Debug)]
+pub struct KeyCtx<'a> {
+    /// The account.
+    pub acct: &'a Account,
+    /// The user.
+    pub user: &'a User,
+    /// The key.
+    pub key: &'a Key,
+    /// The user's active keys.
+    pub active: &'a [&'a Key],
+    /// The user's IP analysis (when it has an active key).
+    pub analysis: Option<&'a Analysis>,
+    /// The thresholds.
+    pub s: &'a Settings,
+    /// Whole days since the key was created.
+    pub age: i64,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+impl KeyCtx<'_> {
+    fn finding(&self, check: CheckId, detail: String) -> Finding {
+        Finding::new(check, &self.acct.id, self.user, Some(&self.key.id), detail)
+    }
+
+    fn is_active(&self) -> bool {
+        self.key.state == KeyState::Active
     }
 }
 
@@ -197,42 +345,30 @@ fn new(
 pub fn analyse_user(acct: &Account, u: &User, opts: &policy::Options) -> Analysis {
     let mut sources = Vec::new();
     let mut unknown = Vec::new();
-    let mut add = |path: String, name: &str, text: &str| match policy::decode_document(text) {
+    let mut add = |path: String, name: &str, text: Option<&String>| match text.and_then(|t| policy::decode_document(t))
+    {
         Some(document) => sources.push(Source { path, policy: name.to_string(), document }),
         None => unknown.push(name.to_string()),
     };
     for (n, d) in &u.inline {
-        add("user inline".into(), n, d);
+        add("user inline".into(), n, Some(d));
     }
-    let managed =
-        |arn: &String, path: String, add: &mut dyn FnMut(String, &str, &str), unknown: &mut Vec<String>| match acct
-            .policies
-            .get(arn)
-        {
-            Some(d) => add(path, arn, d),
-            None => unknown.push(arn.clone()),
-        };
-    let mut unknown2 = Vec::new();
     for arn in &u.managed {
-        managed(arn, "user managed".into(), &mut add, &mut unknown2);
+        add("user managed".into(), arn, acct.policies.get(arn));
     }
     for g in &u.groups {
         if let Some(group) = acct.groups.get(g) {
             for (n, d) in &group.inline {
-                add(format!("group {g} inline"), n, d);
+                add(format!("group {g} inline"), n, Some(d));
             }
             for arn in &group.managed {
-                managed(arn, format!("group {g} managed"), &mut add, &mut unknown2);
+                add(format!("group {g} managed"), arn, acct.policies.get(arn));
             }
         }
     }
     if let Some(b) = &u.boundary {
-        match acct.policies.get(b) {
-            Some(d) => add("boundary".into(), b, d),
-            None => unknown2.push(b.clone()),
-        }
+        add("boundary".into(), b, acct.policies.get(b));
     }
-    unknown.extend(unknown2);
     let principal = Principal {
         name: u.name.clone(),
         arn: u.arn.clone(),
@@ -243,167 +379,155 @@ pub fn analyse_user(acct: &Account, u: &User, opts: &policy::Options) -> Analysi
     policy::analyse(&principal, &sources, &unknown, opts)
 }
 
-fn days(d: time::Duration) -> i64 {
-    d.whole_days()
-}
-
-/// Every finding of one account.
+/// Every finding of one account: the account checks, then each key through the key checks.
 pub fn run(acct: &Account, s: &Settings, now: OffsetDateTime) -> Vec<Finding> {
     let mut out = Vec::new();
-    if acct.root_keys {
-        let root =
-            User { name: "<root_account>".into(), arn: format!("arn:aws:iam::{}:root", acct.id), ..User::default() };
-        out.push(new("KA-ROOT-KEY", &acct.id, &root, None, "the root user has an active access key".into(), None));
+    let actx = AccountCtx { acct, s, now };
+    for c in &CHECKS {
+        if let Scope::Account(check) = c.scope {
+            out.extend(check(&actx));
+        }
     }
     for u in &acct.users {
-        let active: Vec<_> = u.keys.iter().filter(|k| k.status == "Active").collect();
+        let active: Vec<&Key> = u.keys.iter().filter(|k| k.state == KeyState::Active).collect();
         let analysis = (!active.is_empty()).then(|| analyse_user(acct, u, &s.policy));
-        for k in &u.keys {
-            // Keys found on this machine (`--local`) have their own finding, KA-LOCAL-LONG-LIVED;
-            // their creation date may be unknown, so no age check may read it.
-            if k.status == "Local" {
-                continue;
-            }
-            let age = days(now - k.created);
-            let key = Some(k.id.as_str());
-            if k.status != "Active" {
-                if age > s.max_age_days {
-                    out.push(new(
-                        "KA-INACTIVE-STALE",
-                        &acct.id,
-                        u,
-                        key,
-                        format!(
-                            "{} key created {age} days ago is still present (max {})",
-                            k.status.to_lowercase(),
-                            s.max_age_days
-                        ),
-                        None,
-                    ));
+        // Keys found on this machine (`--local`) have their own account check; their creation
+        // date may be unknown, so no age check may read it.
+        for k in u.keys.iter().filter(|k| k.state != KeyState::Local) {
+            let kctx = KeyCtx {
+                acct,
+                user: u,
+                key: k,
+                active: &active,
+                analysis: analysis.as_ref(),
+                s,
+                age: (now - k.created).whole_days(),
+                now,
+            };
+            for c in &CHECKS {
+                if let Scope::Key(check) = c.scope {
+                    out.extend(check(&kctx));
                 }
-                continue;
-            }
-            if age > s.max_age_days {
-                out.push(new(
-                    "KA-ROTATE",
-                    &acct.id,
-                    u,
-                    key,
-                    format!("created {age} days ago (max {})", s.max_age_days),
-                    None,
-                ));
-            }
-            match k.last_used {
-                Some(t) if days(now - t) >= s.max_unused_days => out.push(new(
-                    "KA-UNUSED",
-                    &acct.id,
-                    u,
-                    key,
-                    format!(
-                        "last used {} days ago{} (max {})",
-                        days(now - t),
-                        k.last_service.as_ref().map(|s| format!(" by {s}")).unwrap_or_default(),
-                        s.max_unused_days
-                    ),
-                    None,
-                )),
-                None if age >= s.max_unused_days => out.push(new(
-                    "KA-UNUSED",
-                    &acct.id,
-                    u,
-                    key,
-                    format!("never used, created {age} days ago (max {})", s.max_unused_days),
-                    None,
-                )),
-                _ => {}
-            }
-            if active.len() > 1 {
-                out.push(new(
-                    "KA-TWO-ACTIVE",
-                    &acct.id,
-                    u,
-                    key,
-                    format!(
-                        "{} active keys: {}",
-                        active.len(),
-                        active.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                    None,
-                ));
-            }
-            if u.password {
-                out.push(new(
-                    "KA-PWD-AND-KEY",
-                    &acct.id,
-                    u,
-                    key,
-                    "the user has a console password and an active key".into(),
-                    None,
-                ));
-                if k.last_used.is_none() && u.created.is_some_and(|c| (k.created - c).whole_seconds().abs() <= 60) {
-                    out.push(new(
-                        "KA-INITIAL-SETUP",
-                        &acct.id,
-                        u,
-                        key,
-                        "created together with the user and never used".into(),
-                        None,
-                    ));
-                }
-            }
-            if !u.tags.iter().any(|(t, v)| t.eq_ignore_ascii_case(&s.owner_tag) && !v.is_empty()) {
-                out.push(new(
-                    "KA-NO-OWNER-TAG",
-                    &acct.id,
-                    u,
-                    key,
-                    format!("no `{}` tag on the user", s.owner_tag),
-                    None,
-                ));
-            }
-            if let Some(a) = &analysis
-                && a.verdict != Verdict::Restricted
-            {
-                let severity = match a.verdict {
-                    Verdict::None => Severity::High,
-                    Verdict::Weak | Verdict::Partial => Severity::Medium,
-                    _ => Severity::Low,
-                };
-                let why = a
-                    .evidence
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} ({}{}): {}",
-                            e.policy,
-                            e.path,
-                            if e.statement == "-" { String::new() } else { format!(", {}", e.statement) },
-                            e.note
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let verdict = serde_json::to_value(a.verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let mut f = new(
-                    "KA-NO-IP-RESTRICTION",
-                    &acct.id,
-                    u,
-                    key,
-                    format!(
-                        "{verdict}: {}",
-                        if why.is_empty() { "no policy restricts the source network".to_string() } else { why }
-                    ),
-                    Some(severity),
-                );
-                f.analysis = Some(a.clone());
-                out.push(f);
             }
         }
     }
     out
+}
+
+fn root_key(a: &AccountCtx) -> Vec<Finding> {
+    if !a.acct.root_keys {
+        return Vec::new();
+    }
+    let root =
+        User { name: "<root_account>".into(), arn: format!("arn:aws:iam::{}:root", a.acct.id), ..User::default() };
+    vec![Finding::new(CheckId::RootKey, &a.acct.id, &root, None, "the root user has an active access key".into())]
+}
+
+fn local_long_lived(a: &AccountCtx) -> Vec<Finding> {
+    a.acct
+        .users
+        .iter()
+        .flat_map(|u| u.keys.iter().filter(|k| k.state == KeyState::Local).map(move |k| (u, k)))
+        .map(|(u, k)| {
+            let age = if k.created == OffsetDateTime::UNIX_EPOCH {
+                "unknown age".to_string()
+            } else {
+                format!("created {} days ago", (a.now - k.created).whole_days())
+            };
+            let used = k
+                .last_used
+                .map(|t| format!("last used {} days ago", (a.now - t).whole_days()))
+                .unwrap_or_else(|| "never used (or not in this account)".into());
+            Finding::new(CheckId::LocalLongLived, &a.acct.id, u, Some(&k.id), format!("in {}: {age}, {used}", u.arn))
+        })
+        .collect()
+}
+
+fn inactive_stale(k: &KeyCtx) -> Option<Finding> {
+    (!k.is_active() && k.age > k.s.max_age_days).then(|| {
+        k.finding(
+            CheckId::InactiveStale,
+            format!(
+                "{} key created {} days ago is still present (max {})",
+                k.key.state.lower(),
+                k.age,
+                k.s.max_age_days
+            ),
+        )
+    })
+}
+
+fn rotate(k: &KeyCtx) -> Option<Finding> {
+    (k.is_active() && k.age > k.s.max_age_days)
+        .then(|| k.finding(CheckId::Rotate, format!("created {} days ago (max {})", k.age, k.s.max_age_days)))
+}
+
+fn unused(k: &KeyCtx) -> Option<Finding> {
+    if !k.is_active() {
+        return None;
+    }
+    let max = k.s.max_unused_days;
+    match k.key.last_used {
+        Some(t) if (k.now - t).whole_days() >= max => Some(k.finding(
+            CheckId::Unused,
+            format!(
+                "last used {} days ago{} (max {max})",
+                (k.now - t).whole_days(),
+                k.key.last_service.as_ref().map(|s| format!(" by {s}")).unwrap_or_default()
+            ),
+        )),
+        None if k.age >= max => {
+            Some(k.finding(CheckId::Unused, format!("never used, created {} days ago (max {max})", k.age)))
+        }
+        _ => None,
+    }
+}
+
+fn two_active(k: &KeyCtx) -> Option<Finding> {
+    (k.is_active() && k.active.len() > 1).then(|| {
+        let ids = k.active.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ");
+        k.finding(CheckId::TwoActive, format!("{} active keys: {ids}", k.active.len()))
+    })
+}
+
+fn pwd_and_key(k: &KeyCtx) -> Option<Finding> {
+    (k.is_active() && k.user.password)
+        .then(|| k.finding(CheckId::PwdAndKey, "the user has a console password and an active key".into()))
+}
+
+fn initial_setup(k: &KeyCtx) -> Option<Finding> {
+    let with_the_user = k.user.created.is_some_and(|c| (k.key.created - c).whole_seconds().abs() <= 60);
+    (k.is_active() && k.user.password && k.key.last_used.is_none() && with_the_user)
+        .then(|| k.finding(CheckId::InitialSetup, "created together with the user and never used".into()))
+}
+
+fn no_owner_tag(k: &KeyCtx) -> Option<Finding> {
+    let tagged = k.user.tags.iter().any(|(t, v)| t.eq_ignore_ascii_case(&k.s.owner_tag) && !v.is_empty());
+    (k.is_active() && !tagged)
+        .then(|| k.finding(CheckId::NoOwnerTag, format!("no `{}` tag on the user", k.s.owner_tag)))
+}
+
+fn no_ip_restriction(k: &KeyCtx) -> Option<Finding> {
+    let a = k.analysis.filter(|a| k.is_active() && a.verdict != Verdict::Restricted)?;
+    let why = a
+        .evidence
+        .iter()
+        .map(|e| {
+            let statement = if e.statement == "-" { String::new() } else { format!(", {}", e.statement) };
+            format!("{} ({}{statement}): {}", e.policy, e.path, e.note)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let verdict = serde_json::to_value(a.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let why = if why.is_empty() { "no policy restricts the source network".to_string() } else { why };
+    let mut f = k.finding(CheckId::NoIpRestriction, format!("{verdict}: {why}"));
+    f.severity = match a.verdict {
+        Verdict::None => Severity::High,
+        Verdict::Weak | Verdict::Partial => Severity::Medium,
+        _ => Severity::Low,
+    };
+    f.analysis = Some(a.clone());
+    Some(f)
 }
 
 /// A suppression from `--ignore-file`.
@@ -455,7 +579,7 @@ pub fn read_ignore_file(path: &std::path::Path) -> Result<Vec<Suppression>, Stri
             return Err(format!("{}: suppression #{} names no check, user or key", path.display(), i + 1));
         }
         if let Some(c) = &s.check
-            && !CHECKS.iter().any(|k| k.id == c)
+            && CheckId::parse(c).is_none()
         {
             return Err(format!("{}: suppression #{} names an unknown check {c}", path.display(), i + 1));
         }
@@ -491,13 +615,13 @@ pub fn suppress(findings: &mut [Finding], rules: &[Suppression], now: OffsetDate
         rules.iter().cloned().partition(|r| r.expires.as_deref().and_then(expiry).is_none_or(|e| e >= now));
     for f in findings.iter_mut() {
         let hit = live.iter().find(|r| {
-            r.check.as_deref().is_none_or(|c| c == f.check)
+            r.check.as_deref().is_none_or(|c| c == f.check.as_str())
                 && r.account.as_deref().is_none_or(|a| a == f.account)
                 && r.user.as_deref().is_none_or(|u| u == f.user)
                 && r.key.as_deref().is_none_or(|k| Some(k) == f.key.as_deref())
         });
         if let Some(r) = hit {
-            f.status = "MUTED";
+            f.status = Status::Muted;
             f.suppressed_because = Some(r.reason.clone());
         }
     }
@@ -516,7 +640,7 @@ mod threshold_tests {
     fn key(status: &str, age_days: i64, last_used_days: Option<i64>) -> Key {
         Key {
             id: format!("AKIAEXAMPLE{status}{age_days}"),
-            status: status.into(),
+            state: KeyState::from_iam(status),
             created: NOW - Duration::days(age_days),
             last_used: last_used_days.map(|d| NOW - Duration::days(d)),
             last_service: None,
@@ -539,7 +663,7 @@ mod threshold_tests {
             owner_tag: "owner".into(),
             policy: policy::Options::default(),
         };
-        run(&acct, &s, NOW).into_iter().map(|f| f.check).filter(|c| *c != "KA-NO-IP-RESTRICTION").collect()
+        run(&acct, &s, NOW).into_iter().map(|f| f.check.as_str()).filter(|c| *c != "KA-NO-IP-RESTRICTION").collect()
     }
 
     #[test]
@@ -561,7 +685,8 @@ mod threshold_tests {
         assert!(checks_for(key("Inactive", 89, None)).is_empty());
         assert_eq!(checks_for(key("Inactive", 91, None)), ["KA-INACTIVE-STALE"]);
         let mut local = key("Local", 0, None);
+        assert_eq!(local.state, KeyState::Local);
         local.created = OffsetDateTime::UNIX_EPOCH;
-        assert!(checks_for(local).is_empty(), "a --local key of unknown age gets no age finding");
+        assert_eq!(checks_for(local), ["KA-LOCAL-LONG-LIVED"], "a --local key of unknown age gets no age finding");
     }
 }

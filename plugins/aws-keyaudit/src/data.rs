@@ -32,12 +32,47 @@ pub struct ReportRow {
 }
 
 /// An access key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a key stands.
+pub enum KeyState {
+    /// Active in IAM.
+    Active,
+    /// Inactive in IAM.
+    Inactive,
+    /// Found on this machine (`--local`), not listed from IAM.
+    Local,
+    /// A status IAM named that we do not know.
+    Other,
+}
+
+impl KeyState {
+    /// From IAM's status name (`Active`, `Inactive`).
+    pub fn from_iam(status: &str) -> Self {
+        match status {
+            "Active" => KeyState::Active,
+            "Inactive" => KeyState::Inactive,
+            "Local" => KeyState::Local,
+            _ => KeyState::Other,
+        }
+    }
+
+    /// Lower-case name for messages.
+    pub fn lower(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Inactive => "inactive",
+            KeyState::Local => "local",
+            KeyState::Other => "unknown-status",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Key {
     /// Key id.
     pub id: String,
     /// Active, Inactive, Expired.
-    pub status: String,
+    pub state: KeyState,
     /// CreateDate.
     pub created: OffsetDateTime,
     /// Last use, if ever.
@@ -307,11 +342,10 @@ async fn user_keys(iam: &aws_sdk_iam::Client, user: &str, row: Option<&ReportRow
     let mut keys = Vec::new();
     let listed = out.access_key_metadata();
     for m in listed {
-        let status = match m.status() {
-            Some(StatusType::Active) => "Active".to_string(),
-            Some(StatusType::Inactive) => "Inactive".to_string(),
-            Some(other) => other.as_str().to_string(),
-            None => "Unknown".into(),
+        let state = match m.status() {
+            Some(StatusType::Active) => KeyState::Active,
+            Some(StatusType::Inactive) => KeyState::Inactive,
+            _ => KeyState::Other,
         };
         let created = m.create_date().and_then(dt).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let slot = row.and_then(|r| {
@@ -342,7 +376,7 @@ async fn user_keys(iam: &aws_sdk_iam::Client, user: &str, row: Option<&ReportRow
                 )
             }
         };
-        keys.push(Key { id: m.access_key_id().unwrap_or_default().into(), status, created, last_used, last_service });
+        keys.push(Key { id: m.access_key_id().unwrap_or_default().into(), state, created, last_used, last_service });
     }
     Ok(keys)
 }

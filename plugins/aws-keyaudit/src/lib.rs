@@ -20,7 +20,7 @@ use shared::credentials::{self, Selection};
 use shared::error::{Error, exit};
 use shared::output;
 
-use checks::{Finding, Severity};
+use checks::{Severity, Status};
 use report::Format;
 
 /// Audit IAM access keys: age, last use, two active keys, root keys, source-IP restriction.
@@ -297,7 +297,7 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
             arn: place.clone(),
             keys: vec![data::Key {
                 id: id.clone(),
-                status: "Local".into(),
+                state: data::KeyState::Local,
                 created: created
                     .and_then(|c| time::OffsetDateTime::from_unix_timestamp(c).ok())
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
@@ -307,43 +307,6 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
             ..data::User::default()
         });
     }
-}
-
-fn local_findings(acct: &data::Account, now: time::OffsetDateTime) -> Vec<Finding> {
-    acct.users
-        .iter()
-        .filter(|u| u.keys.iter().any(|k| k.status == "Local"))
-        .map(|u| {
-            let k = &u.keys[0];
-            let age = if k.created == time::OffsetDateTime::UNIX_EPOCH {
-                "unknown age".to_string()
-            } else {
-                format!("created {} days ago", (now - k.created).whole_days())
-            };
-            let used = k
-                .last_used
-                .map(|t| format!("last used {} days ago", (now - t).whole_days()))
-                .unwrap_or_else(|| "never used (or not in this account)".into());
-            let c = checks::check("KA-LOCAL-LONG-LIVED");
-            use sha1::Digest;
-            Finding {
-                id: hex::encode(sha1::Sha1::digest(format!("KA-LOCAL-LONG-LIVED|{}|{}", acct.id, k.id).as_bytes()))
-                    [..16]
-                    .to_string(),
-                check: c.id,
-                severity: c.severity,
-                status: "FAIL",
-                account: acct.id.clone(),
-                user: u.name.clone(),
-                arn: u.arn.clone(),
-                key: Some(k.id.clone()),
-                title: c.title,
-                detail: format!("in {}: {age}, {used}", u.arn),
-                analysis: None,
-                suppressed_because: None,
-            }
-        })
-        .collect()
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
@@ -396,12 +359,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                     continue;
                 }
                 findings.extend(checks::run(acct, &settings, now));
-                findings.extend(local_findings(acct, now));
                 accounts.push(json!({
                     "id": acct.id,
                     "profile": a.profile,
                     "users": acct.users.iter().filter(|u| !u.name.starts_with("(local)")).count(),
-                    "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.status != "Local").count()).sum::<usize>(),
+                    "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.state != data::KeyState::Local).count()).sum::<usize>(),
                     "credential_report_generated": acct.report_generated.map(shared::cache::format_z),
                     "credential_report_age_hours": acct.report_generated.map(|g| ((now - g).whole_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
                 }));
@@ -445,7 +407,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     match format {
         Format::Table => write(&report::table(&findings))?,
         Format::Text => write(
-            &findings.iter().filter(|f| f.status == "FAIL").map(|f| output::text_line(&[f.severity.as_str().into(), f.check.into(), f.account.clone(), f.user.clone(), f.key.clone().unwrap_or_default(), f.detail.clone()])).collect::<Vec<_>>().join("\n"),
+            &findings.iter().filter(|f| f.status == Status::Fail).map(|f| output::text_line(&[f.severity.as_str().into(), f.check.to_string(), f.account.clone(), f.user.clone(), f.key.clone().unwrap_or_default(), f.detail.clone()])).collect::<Vec<_>>().join("\n"),
         )?,
         Format::Csv => write(&report::csv(&findings).map_err(|e| Error::Io { context: "writing CSV".into(), source: std::io::Error::other(e) })?)?,
         Format::Sarif => output::print_json(&report::sarif(&findings, shared::cli::VERSION)).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
@@ -477,7 +439,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             audited.iter().find_map(|a| a.error.as_ref().map(Error::exit_code)).unwrap_or(exit::SERVICE),
         ));
     }
-    let verdict = cli.fail_on.is_some_and(|level| findings.iter().any(|f| f.status == "FAIL" && f.severity >= level));
+    let verdict =
+        cli.fail_on.is_some_and(|level| findings.iter().any(|f| f.status == Status::Fail && f.severity >= level));
     Ok(if verdict {
         ExitCode::from(exit::VERDICT)
     } else if failures > 0 {

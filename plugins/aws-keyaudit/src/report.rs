@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::{CHECKS, Finding, Severity};
+use crate::checks::{CHECKS, Finding, Severity, Status};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,7 +27,7 @@ fn sorted(findings: &[Finding]) -> Vec<&Finding> {
     v.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then(a.check.cmp(b.check))
+            .then(a.check.as_str().cmp(b.check.as_str()))
             .then(a.account.cmp(&b.account))
             .then(a.user.cmp(&b.user))
             .then(a.key.cmp(&b.key))
@@ -41,28 +41,28 @@ pub fn summary(findings: &[Finding]) -> Value {
     for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
         by_sev.insert(
             s.as_str().into(),
-            json!(findings.iter().filter(|f| f.severity == s && f.status == "FAIL").count()),
+            json!(findings.iter().filter(|f| f.severity == s && f.status == Status::Fail).count()),
         );
     }
     let mut by_check = serde_json::Map::new();
     for c in CHECKS {
-        let n = findings.iter().filter(|f| f.check == c.id && f.status == "FAIL").count();
+        let n = findings.iter().filter(|f| f.check == c.id && f.status == Status::Fail).count();
         if n > 0 {
-            by_check.insert(c.id.into(), json!(n));
+            by_check.insert(c.id.to_string(), json!(n));
         }
     }
-    json!({"findings": findings.iter().filter(|f| f.status == "FAIL").count(), "muted": findings.iter().filter(|f| f.status == "MUTED").count(), "by_severity": by_sev, "by_check": by_check})
+    json!({"findings": findings.iter().filter(|f| f.status == Status::Fail).count(), "muted": findings.iter().filter(|f| f.status == Status::Muted).count(), "by_severity": by_sev, "by_check": by_check})
 }
 
 /// The table (FAIL findings; muted ones counted below it).
 pub fn table(findings: &[Finding]) -> String {
     let rows: Vec<Vec<String>> = sorted(findings)
         .into_iter()
-        .filter(|f| f.status == "FAIL")
+        .filter(|f| f.status == Status::Fail)
         .map(|f| {
             vec![
                 f.severity.as_str().to_uppercase(),
-                f.check.into(),
+                f.check.to_string(),
                 f.account.clone(),
                 f.user.clone(),
                 f.key.clone().unwrap_or_default(),
@@ -70,7 +70,7 @@ pub fn table(findings: &[Finding]) -> String {
             ]
         })
         .collect();
-    let muted = findings.iter().filter(|f| f.status == "MUTED").count();
+    let muted = findings.iter().filter(|f| f.status == Status::Muted).count();
     let mut out = if rows.is_empty() {
         "No findings.".to_string()
     } else {
@@ -91,7 +91,7 @@ pub fn csv(findings: &[Finding]) -> Result<String, String> {
                 f.id.clone(),
                 f.severity.as_str().to_string(),
                 f.check.to_string(),
-                f.status.to_string(),
+                f.status.as_str().to_string(),
                 f.account.clone(),
                 f.user.clone(),
                 f.arn.clone(),
@@ -146,7 +146,7 @@ pub fn sarif(findings: &[Finding], version: &str) -> Value {
         .map(|c| {
             json!({
                 "id": c.id,
-                "name": c.id.split('-').skip(1).map(|w| { let mut cs = w.chars(); cs.next().map(|f| f.to_uppercase().collect::<String>() + &cs.as_str().to_lowercase()).unwrap_or_default() }).collect::<String>(),
+                "name": c.id.as_str().split('-').skip(1).map(|w| { let mut cs = w.chars(); cs.next().map(|f| f.to_uppercase().collect::<String>() + &cs.as_str().to_lowercase()).unwrap_or_default() }).collect::<String>(),
                 "shortDescription": {"text": c.title},
                 "fullDescription": {"text": c.title},
                 "help": {"text": c.remediation},
@@ -198,7 +198,7 @@ pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
     out.push('\n');
     let rows: Vec<Vec<String>> = sorted(findings)
         .into_iter()
-        .filter(|f| f.status == "FAIL")
+        .filter(|f| f.status == Status::Fail)
         .map(|f| {
             vec![
                 f.severity.as_str().to_string(),

@@ -68,13 +68,18 @@ uninstall:
 completions: build
 	$(CARGO) run --quiet -p e2e --bin dev-tasks -- completions completions target/debug
 
-# Each fuzz target for FUZZ_SECONDS (600 by default); found inputs go to tests/fuzz/artifacts and
-# become regression tests. `cargo install cargo-fuzz` first. RUSTC_BOOTSTRAP lets the stable
-# toolchain take the sanitizer flags cargo-fuzz passes.
+# Each fuzz target for FUZZ_SECONDS (600 by default), from a small committed seed set (the AWS
+# config corpus for the INI targets); the growing corpus stays in tests/fuzz/corpus (not tracked).
+# Found inputs go to tests/fuzz/artifacts and become named regression tests beside the code
+# (shared/tests/data/fuzz-regressions-*). `cargo install cargo-fuzz` first. RUSTC_BOOTSTRAP lets
+# the stable toolchain take the sanitizer flags cargo-fuzz passes.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= ini_document ini_value_roundtrip policy_evaluator cache_json credential_process
 fuzz:
-	for t in $(FUZZ_TARGETS); do RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $$t tests/fuzz/corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
+	for t in $(FUZZ_TARGETS); do \
+	  seeds=tests/fuzz/seeds/$$t; [ $$t = ini_document ] && seeds=shared/tests/data/config; \
+	  mkdir -p tests/fuzz/corpus/$$t && RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz $$t tests/fuzz/corpus/$$t $$seeds -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean

@@ -7,18 +7,35 @@ use std::process::ExitCode;
 use crate::error::{Error, Hint};
 use crate::output::Format;
 
-/// Global flags, flattened into each plugin's clap command.
+/// Global flags, flattened into each plugin's clap command: the profile and output format, then
+/// [`CommonArgs`]. Reads of the common ones go through `Deref` (`global.region`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
     /// The profile to use (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`).
     #[arg(long, global = true, value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
-    /// The region to use (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's).
-    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
-    pub region: Option<String>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<Format>,
+    /// The flags every tool has, whatever its profile and output flags look like.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl std::ops::Deref for GlobalArgs {
+    type Target = CommonArgs;
+    fn deref(&self) -> &CommonArgs {
+        &self.common
+    }
+}
+
+/// The flags every binary shares, spelled and validated the same way everywhere; a tool with
+/// its own `--profile` or `--output` (aws-keyaudit: several profiles, SARIF) flattens only these.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// The region to use (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's).
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
     /// Log each AWS call (operation, duration, attempts) to stderr; secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

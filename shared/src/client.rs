@@ -190,6 +190,26 @@ impl ClientSettings {
         aws_sdk_sts::Client::from_conf(b.build())
     }
 
+    /// An IAM client with these credentials (IAM is global: the configured region signs).
+    pub fn iam(&self, creds: &Credentials) -> aws_sdk_iam::Client {
+        let mut b =
+            aws_sdk_iam::config::Builder::from(&self.sdk_config(None, Some(creds))).interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("IAM") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(b.build())
+    }
+
+    /// An AWS Organizations client with these credentials (its endpoint lives in us-east-1).
+    pub fn organizations(&self, creds: &Credentials) -> aws_sdk_organizations::Client {
+        let mut b = aws_sdk_organizations::config::Builder::from(&self.sdk_config(Some("us-east-1"), Some(creds)))
+            .interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("ORGANIZATIONS") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_organizations::Client::from_conf(b.build())
+    }
+
     /// An SSO portal client in the Identity Center region.
     pub fn sso(&self, sso_region: &str) -> aws_sdk_sso::Client {
         let mut b = aws_sdk_sso::config::Builder::from(&self.sdk_config(Some(sso_region), None))

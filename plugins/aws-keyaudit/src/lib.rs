@@ -37,9 +37,6 @@ pub struct Cli {
     /// --profile's credentials); the calling account is audited with its own credentials.
     #[arg(long, value_name = "ROLE", conflicts_with = "all_profiles")]
     org_role: Option<String>,
-    /// Region for the calls (IAM is global).
-    #[arg(long, value_parser = shared::cli::parse_region)]
-    region: Option<String>,
     /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     output: Option<Format>,
@@ -64,24 +61,15 @@ pub struct Cli {
     /// Suppressions (TOML `[[suppress]]` with check/account/user/key, reason, expires).
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<std::path::PathBuf>,
-    /// Also report long-lived keys in ~/.aws/credentials and the environment.
+    /// Also report long-lived keys on this machine: ~/.aws/credentials, ~/.aws/config, the environment.
     #[arg(long)]
     local: bool,
+    /// The shared flags (`--region`, `-v`, `-q`, `--cli-read-timeout`, `--cli-connect-timeout`).
+    #[command(flatten)]
+    common: shared::cli::CommonArgs,
     /// Accounts audited at once (1 to 64).
     #[arg(long, default_value_t = 4, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 64).map(|n| n as usize))]
     concurrency: usize,
-    /// Seconds to wait for an answer to each attempt (as the AWS CLI's flag; default 30, at most 3600).
-    #[arg(long, value_name = "SECONDS", value_parser = shared::cli::parse_seconds)]
-    cli_read_timeout: Option<f64>,
-    /// Seconds to wait for a connection (as the AWS CLI's flag; default 5, at most 3600).
-    #[arg(long, value_name = "SECONDS", value_parser = shared::cli::parse_seconds)]
-    cli_connect_timeout: Option<f64>,
-    /// Log each AWS call; at the end, the number of calls per operation.
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    verbose: u8,
-    /// Print nothing to stderr but errors.
-    #[arg(short, long)]
-    quiet: bool,
 }
 
 fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
@@ -99,15 +87,7 @@ pub fn main_impl(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn global(cli: &Cli, profile: Option<String>) -> GlobalArgs {
-    GlobalArgs {
-        profile,
-        region: cli.region.clone(),
-        output: None,
-        verbose: cli.verbose,
-        quiet: cli.quiet,
-        cli_read_timeout: cli.cli_read_timeout,
-        cli_connect_timeout: cli.cli_connect_timeout,
-    }
+    GlobalArgs { profile, output: None, common: cli.common.clone() }
 }
 
 struct Audited {
@@ -156,12 +136,7 @@ async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Err
         .await
         .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
     let my_account = me.account().unwrap_or_default().to_string();
-    let mut b = aws_sdk_organizations::config::Builder::from(&settings.sdk_config(Some("us-east-1"), Some(&creds)))
-        .interceptor(settings.calls.clone());
-    if let Some(url) = settings.endpoint("ORGANIZATIONS") {
-        b = b.endpoint_url(url);
-    }
-    let org = aws_sdk_organizations::Client::from_conf(b.build());
+    let org = settings.organizations(&creds);
     let mut ids = Vec::new();
     let mut pages = org.list_accounts().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -235,12 +210,7 @@ async fn audit_with(
             .await
             .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
         let account = who.account().unwrap_or_default().to_string();
-        let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&creds)))
-            .interceptor(settings.calls.clone());
-        if let Some(url) = settings.endpoint("IAM") {
-            b = b.endpoint_url(url);
-        }
-        let iam = aws_sdk_iam::Client::from_conf(b.build());
+        let iam = settings.iam(&creds);
         let data = data::collect(&iam, &account, 8).await;
         calls = settings.calls.counts();
         let mut data = data?;
@@ -372,7 +342,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 failures += 1;
                 let hint = shared::error::Hint::hint(e).map(|h| format!(" (hint: {h})")).unwrap_or_default();
                 accounts.push(json!({"profile": a.profile, "error": format!("{e}{hint}"), "exit_code": e.exit_code()}));
-                if !cli.quiet {
+                if !cli.common.quiet {
                     eprintln!(
                         "aws-keyaudit: error: {}: {e}{}",
                         a.profile.as_deref().unwrap_or("(default credentials)"),
@@ -384,7 +354,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
     }
     let expired = checks::suppress(&mut findings, &suppressions, now);
-    if !cli.quiet {
+    if !cli.common.quiet {
         for s in &expired {
             eprintln!(
                 "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",
@@ -422,7 +392,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }))
         .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
     }
-    if cli.verbose > 0 {
+    if cli.common.verbose > 0 {
         let total: u64 = calls.values().sum();
         if total == 0 {
             eprintln!("aws-keyaudit: no AWS calls were made");

@@ -138,12 +138,7 @@ fn fix_for(r: &Resolved) -> Option<String> {
 
 /// ListAccountAliases; AccessDenied means "no alias" and any other failure is a warning.
 async fn account_aliases(settings: &ClientSettings, resolved: &Resolved) -> Vec<String> {
-    let mut b = aws_sdk_iam::config::Builder::from(&settings.sdk_config(None, Some(&resolved.credentials)))
-        .interceptor(settings.calls.clone());
-    if let Some(url) = settings.endpoint("IAM") {
-        b = b.endpoint_url(url);
-    }
-    let iam = aws_sdk_iam::Client::from_conf(b.build());
+    let iam = settings.iam(&resolved.credentials);
     let mut aliases = Vec::new();
     let mut pages = iam.list_account_aliases().into_paginator().send();
     while let Some(page) = pages.next().await {

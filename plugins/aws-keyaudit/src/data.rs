@@ -213,6 +213,34 @@ async fn credential_report(iam: &aws_sdk_iam::Client) -> Result<(Vec<ReportRow>,
 pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: usize) -> Result<Account, Error> {
     let (report, generated) = credential_report(iam).await?;
     let mut acct = Account { id: account_id.into(), report_generated: generated, ..Account::default() };
+    authorization_details(iam, &mut acct).await?;
+    // Root keys: the report's root row and the account summary.
+    if let Some(root) = report.iter().find(|r| r.user == "<root_account>") {
+        acct.root_keys |= root.keys.iter().any(|k| k.0);
+    }
+    let summary =
+        iam.get_account_summary().send().await.map_err(|e| sdk_error("iam:GetAccountSummary", None, None, e))?;
+    acct.root_keys |= summary
+        .summary_map()
+        .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountAccessKeysPresent))
+        .is_some_and(|v| *v > 0);
+    keys(iam, &mut acct, &report, concurrency).await?;
+    Ok(acct)
+}
+
+fn inline_policies(list: &[aws_sdk_iam::types::PolicyDetail]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|p| (p.policy_name().unwrap_or_default().to_string(), p.policy_document().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn managed_arns(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
+    list.iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+}
+
+/// Users, groups and the default versions of the policies attached to them, from one paginated
+/// GetAccountAuthorizationDetails.
+async fn authorization_details(iam: &aws_sdk_iam::Client, acct: &mut Account) -> Result<(), Error> {
     let mut pages = iam
         .get_account_authorization_details()
         .filter(EntityType::User)
@@ -231,21 +259,8 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
                 arn: u.arn().unwrap_or_default().into(),
                 id: u.user_id().unwrap_or_default().into(),
                 created: u.create_date().and_then(dt),
-                inline: u
-                    .user_policy_list()
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.policy_name().unwrap_or_default().to_string(),
-                            p.policy_document().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-                managed: u
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_string))
-                    .collect(),
+                inline: inline_policies(u.user_policy_list()),
+                managed: managed_arns(u.attached_managed_policies()),
                 groups: u.group_list().to_vec(),
                 boundary: u.permissions_boundary().and_then(|b| b.permissions_boundary_arn().map(str::to_string)),
                 tags: u.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
@@ -257,21 +272,8 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
         }
         for g in page.group_detail_list() {
             let group = Group {
-                inline: g
-                    .group_policy_list()
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.policy_name().unwrap_or_default().to_string(),
-                            p.policy_document().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-                managed: g
-                    .attached_managed_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_arn().map(str::to_string))
-                    .collect(),
+                inline: inline_policies(g.group_policy_list()),
+                managed: managed_arns(g.attached_managed_policies()),
             };
             attached.extend(group.managed.iter().cloned());
             acct.groups.insert(g.group_name().unwrap_or_default().into(), group);
@@ -279,10 +281,7 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
         all_policies.extend(page.policies().iter().cloned());
     }
     for p in all_policies {
-        let Some(arn) = p.arn() else { continue };
-        if !attached.contains(arn) {
-            continue;
-        }
+        let Some(arn) = p.arn().filter(|a| attached.contains(*a)) else { continue };
         let default = p.default_version_id();
         if let Some(v) = p
             .policy_version_list()
@@ -292,17 +291,17 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
             acct.policies.insert(arn.to_string(), v.document().unwrap_or_default().to_string());
         }
     }
-    // Root keys: the report's root row and the account summary.
-    if let Some(root) = report.iter().find(|r| r.user == "<root_account>") {
-        acct.root_keys |= root.keys.iter().any(|k| k.0);
-    }
-    let summary =
-        iam.get_account_summary().send().await.map_err(|e| sdk_error("iam:GetAccountSummary", None, None, e))?;
-    acct.root_keys |= summary
-        .summary_map()
-        .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountAccessKeysPresent))
-        .is_some_and(|v| *v > 0);
-    // Keys only for users the report shows with keys, or that the report does not know yet.
+    Ok(())
+}
+
+/// Passwords from the report, and keys only for users the report shows with keys (or does not
+/// know yet), listed concurrently.
+async fn keys(
+    iam: &aws_sdk_iam::Client,
+    acct: &mut Account,
+    report: &[ReportRow],
+    concurrency: usize,
+) -> Result<(), Error> {
     let by_name: BTreeMap<String, &ReportRow> = report.iter().map(|r| (r.user.clone(), r)).collect();
     for u in &mut acct.users {
         if let Some(r) = by_name.get(&u.name) {
@@ -327,7 +326,7 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
     for (i, keys) in results {
         acct.users[i].keys = keys;
     }
-    Ok(acct)
+    Ok(())
 }
 
 /// A user's keys with their last use: from the report when its slots map to the keys

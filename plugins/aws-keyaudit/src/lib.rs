@@ -279,6 +279,20 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
     }
 }
 
+/// What an audit found, before it is rendered.
+struct Outcome {
+    now: time::OffsetDateTime,
+    findings: Vec<checks::Finding>,
+    /// One JSON object per account: its counts and report age, or its error.
+    accounts: Vec<serde_json::Value>,
+    expired: Vec<checks::Suppression>,
+    calls: std::collections::BTreeMap<String, u64>,
+    /// Accounts that could not be audited, of how many.
+    failures: usize,
+    targets: usize,
+    first_error_code: Option<u8>,
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let suppressions = match &cli.ignore_file {
         Some(p) => checks::read_ignore_file(p)
@@ -287,6 +301,23 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
     let app = App::without_profile(&global(&cli, None), shared::os::Env::from_process())?;
     app.files.check_hiding_lines()?;
+    let audited = gather(&cli, &app).await?;
+    let outcome = evaluate(&cli, &audited, &suppressions, app.clock.now());
+    if !cli.common.quiet {
+        warn(&outcome);
+    }
+    render(&cli, &outcome).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    if cli.common.verbose > 0 {
+        log_calls(&outcome.calls);
+    }
+    Ok(exit_code(&cli, &outcome))
+}
+
+/// Gather: the data of every account asked for (profiles, all profiles, or the organisation).
+async fn gather(cli: &Cli, app: &App) -> Result<Vec<Audited>, Error> {
+    if let Some(role) = &cli.org_role {
+        return audit_org(cli, app, role).await;
+    }
     let targets: Vec<Option<String>> = if cli.all_profiles {
         app.files.profile_names().into_iter().map(Some).collect()
     } else if cli.profiles.is_empty() {
@@ -294,16 +325,19 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     } else {
         cli.profiles.iter().cloned().map(Some).collect()
     };
-    let audited: Vec<Audited> = match &cli.org_role {
-        Some(role) => audit_org(&cli, &app, role).await?,
-        None => {
-            futures_util::stream::iter(targets.into_iter().map(|p| audit_one(&cli, &app, p)))
-                .buffered(cli.concurrency.max(1))
-                .collect()
-                .await
-        }
-    };
-    let now = app.clock.now();
+    Ok(futures_util::stream::iter(targets.into_iter().map(|p| audit_one(cli, app, p)))
+        .buffered(cli.concurrency.max(1))
+        .collect()
+        .await)
+}
+
+/// Evaluate: every check over every account (each account once), then the suppressions.
+fn evaluate(
+    cli: &Cli,
+    audited: &[Audited],
+    suppressions: &[checks::Suppression],
+    now: time::OffsetDateTime,
+) -> Outcome {
     let settings = checks::Settings {
         max_age_days: cli.max_age_days,
         max_unused_days: cli.max_unused_days,
@@ -314,108 +348,140 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             ..policy::Options::default()
         },
     };
-    let mut findings = Vec::new();
-    let mut accounts = Vec::new();
+    let mut o = Outcome {
+        now,
+        findings: Vec::new(),
+        accounts: Vec::new(),
+        expired: Vec::new(),
+        calls: Default::default(),
+        failures: 0,
+        targets: audited.len(),
+        first_error_code: None,
+    };
     let mut seen = std::collections::BTreeSet::new();
-    let mut failures = 0;
-    let mut calls: std::collections::BTreeMap<String, u64> = Default::default();
-    for a in &audited {
+    for a in audited {
         for (k, v) in &a.calls {
-            *calls.entry(k.clone()).or_default() += v;
+            *o.calls.entry(k.clone()).or_default() += v;
         }
         match (&a.account, &a.error) {
-            (Some(acct), _) => {
-                if !seen.insert(acct.id.clone()) {
-                    continue;
-                }
-                findings.extend(checks::run(acct, &settings, now));
-                accounts.push(json!({
-                    "id": acct.id,
-                    "profile": a.profile,
-                    "users": acct.users.iter().filter(|u| !u.name.starts_with("(local)")).count(),
-                    "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.state != data::KeyState::Local).count()).sum::<usize>(),
-                    "credential_report_generated": acct.report_generated.map(shared::cache::format_z),
-                    "credential_report_age_hours": acct.report_generated.map(|g| ((now - g).whole_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
-                }));
+            (Some(acct), _) if seen.insert(acct.id.clone()) => {
+                o.findings.extend(checks::run(acct, &settings, now));
+                o.accounts.push(account_summary(acct, a.profile.as_deref(), now));
             }
             (None, Some(e)) => {
-                failures += 1;
+                o.failures += 1;
+                o.first_error_code.get_or_insert(e.exit_code());
                 let hint = shared::error::Hint::hint(e).map(|h| format!(" (hint: {h})")).unwrap_or_default();
-                accounts.push(json!({"profile": a.profile, "error": format!("{e}{hint}"), "exit_code": e.exit_code()}));
+                o.accounts
+                    .push(json!({"profile": a.profile, "error": format!("{e}{hint}"), "exit_code": e.exit_code()}));
                 if !cli.common.quiet {
                     eprintln!(
-                        "aws-keyaudit: error: {}: {e}{}",
+                        "aws-keyaudit: error: {}: {}{}",
                         a.profile.as_deref().unwrap_or("(default credentials)"),
-                        hint
+                        shared::text::clean(&e.to_string()),
+                        shared::text::clean(&hint)
                     );
                 }
             }
-            (None, None) => {}
+            _ => {}
         }
     }
-    let expired = checks::suppress(&mut findings, &suppressions, now);
-    if !cli.common.quiet {
-        for s in &expired {
+    o.expired = checks::suppress(&mut o.findings, suppressions, now);
+    o
+}
+
+fn account_summary(acct: &data::Account, profile: Option<&str>, now: time::OffsetDateTime) -> serde_json::Value {
+    json!({
+        "id": acct.id,
+        "profile": profile,
+        "users": acct.users.iter().filter(|u| !u.name.starts_with("(local)")).count(),
+        "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.state != data::KeyState::Local).count()).sum::<usize>(),
+        "credential_report_generated": acct.report_generated.map(shared::cache::format_z),
+        "credential_report_age_hours": acct.report_generated.map(|g| ((now - g).whole_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
+    })
+}
+
+/// Expired suppressions and old credential reports, on stderr.
+fn warn(o: &Outcome) {
+    for s in &o.expired {
+        eprintln!(
+            "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",
+            shared::text::clean(s.expires.as_deref().unwrap_or("?")),
+            shared::text::clean(&s.reason)
+        );
+    }
+    for a in &o.accounts {
+        if let Some(h) = a["credential_report_age_hours"].as_f64().filter(|h| *h >= 1.0) {
             eprintln!(
-                "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",
-                shared::text::clean(s.expires.as_deref().unwrap_or("?")),
-                shared::text::clean(&s.reason)
+                "aws-keyaudit: note: the credential report of {} is {h} hours old (AWS regenerates it at most every 4 hours)",
+                a["id"].as_str().unwrap_or("?")
             );
         }
-        for a in &accounts {
-            if let Some(h) = a["credential_report_age_hours"].as_f64().filter(|h| *h >= 1.0) {
-                eprintln!(
-                    "aws-keyaudit: note: the credential report of {} is {h} hours old (AWS regenerates it at most every 4 hours)",
-                    a["id"].as_str().unwrap_or("?")
-                );
-            }
-        }
     }
+}
+
+/// Render: the documents (JSON, SARIF) and the findings through the shared writers.
+fn render(cli: &Cli, o: &Outcome) -> std::io::Result<()> {
     let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
-    let write =
-        |s: &str| output::print_text(s).map_err(|e| Error::Io { context: "writing the output".into(), source: e });
+    let failing: Vec<&checks::Finding> = o.findings.iter().filter(|f| f.status == Status::Fail).collect();
+    let text_rows = || -> Vec<Vec<String>> {
+        failing
+            .iter()
+            .map(|f| {
+                let key = f.key.clone().unwrap_or_default();
+                vec![
+                    f.severity.as_str().into(),
+                    f.check.to_string(),
+                    f.account.clone(),
+                    f.user.clone(),
+                    key,
+                    f.detail.clone(),
+                ]
+            })
+            .collect()
+    };
     match format {
-        Format::Table => write(&report::table(&findings))?,
-        Format::Text => write(
-            &findings.iter().filter(|f| f.status == Status::Fail).map(|f| output::text_line(&[f.severity.as_str().into(), f.check.to_string(), f.account.clone(), f.user.clone(), f.key.clone().unwrap_or_default(), f.detail.clone()])).collect::<Vec<_>>().join("\n"),
-        )?,
-        Format::Csv => write(&report::csv(&findings).map_err(|e| Error::Io { context: "writing CSV".into(), source: std::io::Error::other(e) })?)?,
-        Format::Sarif => output::print_json(&report::sarif(&findings, shared::cli::VERSION)).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
-        Format::Markdown => write(&report::markdown(&findings, &accounts))?,
+        Format::Table => output::print_text(&report::table(&o.findings)),
+        Format::Text => output::render(output::Style::Text, &output::Rows::new(&[], text_rows(), &failing)),
+        Format::Csv => output::print_text(&report::csv(&o.findings).map_err(std::io::Error::other)?),
+        Format::Sarif => output::print_json(&report::sarif(&o.findings, shared::cli::VERSION)),
+        Format::Markdown => output::print_text(&report::markdown(&o.findings, &o.accounts)),
         Format::Json => output::print_json(&json!({
-            "report": {"generated_at": shared::cache::format_z(now), "tool": format!("aws-keyaudit {}", shared::cli::VERSION), "accounts": accounts,
+            "report": {"generated_at": shared::cache::format_z(o.now), "tool": format!("aws-keyaudit {}", shared::cli::VERSION), "accounts": o.accounts,
                 "settings": {"max_age_days": cli.max_age_days, "max_unused_days": cli.max_unused_days, "owner_tag": cli.owner_tag, "max_allowed_addresses": cli.max_allowed_addresses.to_string()}},
-            "summary": report::summary(&findings),
-            "findings": findings,
-            "expired_suppressions": expired,
-            "calls": calls,
-        }))
-        .map_err(|e| Error::Io { context: "writing the output".into(), source: e })?,
+            "summary": report::summary(&o.findings),
+            "findings": o.findings,
+            "expired_suppressions": o.expired,
+            "calls": o.calls,
+        })),
     }
-    if cli.common.verbose > 0 {
-        let total: u64 = calls.values().sum();
-        if total == 0 {
-            eprintln!("aws-keyaudit: no AWS calls were made");
-        } else {
-            eprintln!(
-                "aws-keyaudit: {total} AWS call{}: {}",
-                if total == 1 { "" } else { "s" },
-                calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-            );
-        }
+}
+
+fn log_calls(calls: &std::collections::BTreeMap<String, u64>) {
+    let total: u64 = calls.values().sum();
+    if total == 0 {
+        eprintln!("aws-keyaudit: no AWS calls were made");
+    } else {
+        eprintln!(
+            "aws-keyaudit: {total} AWS call{}: {}",
+            if total == 1 { "" } else { "s" },
+            calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+        );
     }
-    if failures > 0 && failures == audited.len() {
-        return Ok(ExitCode::from(
-            audited.iter().find_map(|a| a.error.as_ref().map(Error::exit_code)).unwrap_or(exit::SERVICE),
-        ));
+}
+
+/// Every account failed: its error's code; findings at `--fail-on`: 1; some failed: 4.
+fn exit_code(cli: &Cli, o: &Outcome) -> ExitCode {
+    if o.failures > 0 && o.failures == o.targets {
+        return ExitCode::from(o.first_error_code.unwrap_or(exit::SERVICE));
     }
     let verdict =
-        cli.fail_on.is_some_and(|level| findings.iter().any(|f| f.status == Status::Fail && f.severity >= level));
-    Ok(if verdict {
+        cli.fail_on.is_some_and(|level| o.findings.iter().any(|f| f.status == Status::Fail && f.severity >= level));
+    if verdict {
         ExitCode::from(exit::VERDICT)
-    } else if failures > 0 {
+    } else if o.failures > 0 {
         ExitCode::from(exit::SERVICE)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

@@ -171,3 +171,88 @@ pub async fn hop(ctx: &Context<'_>, plan: &Plan, hop: &Hop, from: Resolved) -> R
     .map_err(|e| Error::Io { context: format!("writing {}", path.display()), source: e })?;
     Ok(done(creds, arn))
 }
+
+#[cfg(test)]
+mod clock_tests {
+    //! MFA-session reuse at fixed instants: a cached session serves every role hop (no prompt,
+    //! no call) until 15 minutes before it expires; after that the provider is asked again.
+    use super::*;
+    use crate::client::ClientSettings;
+    use crate::config::{AwsFiles, Base, FileKind};
+    use crate::credentials::MfaProvider;
+    use crate::os::{Env, FixedClock};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
+    const EXPIRES: OffsetDateTime = time::macros::datetime!(2026-11-28 20:00 UTC);
+
+    /// Counts prompts and refuses them, so a test sees whether one was needed.
+    struct CountingPrompt(AtomicUsize);
+    impl MfaProvider for CountingPrompt {
+        fn code(&self, _: &str, _: &str) -> Result<String, Error> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(Error::usage("no prompt in tests", None))
+        }
+    }
+
+    async fn session_at(now: OffsetDateTime, prompts: &CountingPrompt) -> Result<Option<Credentials>, Error> {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let files = AwsFiles::from_text("", "");
+        let settings = ClientSettings::new(&env, &files, None, 0).unwrap();
+        let clock = FixedClock(now);
+        let ctx = Context {
+            env: &env,
+            files: &files,
+            clock: &clock,
+            settings: &settings,
+            mfa: Some(prompts),
+            mfa_session_seconds: Some(43_200),
+            refresh: false,
+            quiet: true,
+        };
+        let base = Credentials::new("AKIAEXAMPLEALICE0001", "secret", None);
+        let session = Credentials {
+            access_key_id: "ASIAEXAMPLESESSION01".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("t")),
+            expiration: Some(EXPIRES),
+            account_id: None,
+        };
+        let path = cli_cache::mfa_session_path(&ctx.cli_cache(), &base.access_key_id, SERIAL);
+        cli_cache::write_mfa_session(&path, &session, &base.access_key_id, SERIAL, None).unwrap();
+        let hop = Hop {
+            profile: "admin".into(),
+            role_arn: "arn:aws:iam::222222222222:role/admin".into(),
+            mfa_serial: Some(SERIAL.into()),
+            external_id: None,
+            role_session_name: None,
+            duration_seconds: None,
+            mfa_process: None,
+        };
+        let plan = Plan {
+            profile: "admin".into(),
+            base: Base::StaticKeys {
+                profile: "alice".into(),
+                file: FileKind::Credentials,
+                access_key_id: base.access_key_id.clone(),
+                secret_access_key: base.secret_access_key.clone(),
+                session_token: None,
+            },
+            hops: vec![hop.clone()],
+        };
+        mfa_session(&ctx, &plan, &hop, SERIAL, &base).await
+    }
+
+    #[tokio::test]
+    async fn a_cached_mfa_session_is_reused_until_fifteen_minutes_remain() {
+        let prompts = CountingPrompt(AtomicUsize::new(0));
+        let hours_before = session_at(EXPIRES - time::Duration::hours(11), &prompts).await.unwrap();
+        assert_eq!(hours_before.unwrap().access_key_id, "ASIAEXAMPLESESSION01");
+        let just_before = session_at(EXPIRES - time::Duration::minutes(16), &prompts).await.unwrap();
+        assert!(just_before.is_some());
+        assert_eq!(prompts.0.load(Ordering::SeqCst), 0, "no prompt while the session is good");
+        assert!(session_at(EXPIRES - time::Duration::minutes(14), &prompts).await.is_err());
+        assert_eq!(prompts.0.load(Ordering::SeqCst), 1, "inside the window a new code is asked for");
+    }
+}

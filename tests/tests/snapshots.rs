@@ -148,3 +148,51 @@ fn error_and_hint_texts() {
         s.bind(|| insta::assert_snapshot!(*name, format!("exit {code}\n{err}")));
     }
 }
+
+/// The write path's and the files' own errors (read-only, not a file, a refused value, a BOM, a
+/// failing credential_process) as people see them.
+#[test]
+fn file_and_value_error_texts() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    let s = settings(Some(&home));
+    let add = [
+        "session",
+        "add",
+        "corp",
+        "--start-url",
+        "https://d-0000000000.awsapps.com/start",
+        "--sso-region",
+        "us-east-1",
+    ];
+    let ro = home.aws("config");
+    std::fs::write(&ro, "# mine\n").unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+        ("error-read-only-config", add.to_vec(), vec![]),
+        ("error-config-not-a-file", add.to_vec(), vec![("AWS_CONFIG_FILE", "/dev/null")]),
+        (
+            "error-value-refused",
+            vec!["session", "add", "corp\n[x]", "--start-url", "https://x", "--sso-region", "us-east-1"],
+            vec![],
+        ),
+    ];
+    for (name, args, env) in cases {
+        let mut cmd = home.command_with(binary("aws-sso-sync"), &sb, None);
+        cmd.args(&args).envs(env);
+        let (code, _, err) = run(&mut cmd);
+        s.bind(|| insta::assert_snapshot!(name, format!("exit {code}\n{err}")));
+    }
+    home.credentials(&format!("\u{feff}{ALICE_CREDS}"));
+    let mut cmd = home.command_with(binary("aws-whoami"), &sb, None);
+    cmd.args(["--profile", "alice", "--no-alias"]);
+    let (code, _, err) = run(&mut cmd);
+    s.bind(|| insta::assert_snapshot!("error-bom", format!("exit {code}\n{err}")));
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o600)).unwrap();
+    home.credentials("").config("[profile proc]\ncredential_process = sh -c 'echo denied >&2; exit 7'\n");
+    let mut cmd = home.command_with(binary("aws-whoami"), &sb, None);
+    cmd.args(["--profile", "proc", "--no-alias"]);
+    let (code, _, err) = run(&mut cmd);
+    s.bind(|| insta::assert_snapshot!("error-credential-process-failed", format!("exit {code}\n{err}")));
+}

@@ -169,7 +169,9 @@ fn file_and_value_error_texts() {
     let ro = home.aws("config");
     std::fs::write(&ro, "# mine\n").unwrap();
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
-    let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    /// (snapshot name, arguments, environment)
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         ("error-read-only-config", add.to_vec(), vec![]),
         ("error-config-not-a-file", add.to_vec(), vec![("AWS_CONFIG_FILE", "/dev/null")]),
         (

@@ -93,11 +93,20 @@ fn sigkill_during_a_config_write_never_leaves_a_partial_file() {
         outcomes.1 += 1;
     }
     assert!(outcomes.0 > 0, "some runs were killed before writing: {outcomes:?}");
-    // And an unhurried run writes the whole block.
+    // A temp file a killed run left behind (planted here too, so the case is always there).
+    std::fs::write(home.aws(".config.aws-companions-tmp.99999.killedrun"), "half a config").unwrap();
+    // And an unhurried run writes the whole block, and removes every leftover of ours.
     home.config(&original);
     let mut cmd = home.command_with(binary("aws-sso-sync"), &sb, None);
     cmd.arg("-q");
     assert_eq!(run(&mut cmd).0, 0);
+    let leftovers: Vec<_> = std::fs::read_dir(home.path().join(".aws"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("aws-companions-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files of killed runs are cleaned: {leftovers:?}");
     let text = std::fs::read_to_string(home.aws("config")).unwrap();
     assert_eq!(shared::config::AwsFiles::from_text(&text, "").profile_names().len(), 601);
     if let Some(c) = complete {

@@ -340,3 +340,22 @@ fn twenty_parallel_audits_on_one_home_agree() {
         .collect();
     assert_eq!(outs.len(), 1, "every run found the same findings");
 }
+
+#[test]
+fn a_user_named_like_a_formula_stays_text_in_csv() {
+    let w = World::new();
+    let mut py = w.home.command_with(venv_bin("python"), &w.sandbox, Some(&w.moto));
+    py.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").env("AWS_DEFAULT_REGION", "us-east-1").args([
+        "-c",
+        "import boto3, os; iam = boto3.client('iam', endpoint_url=os.environ['AWS_ENDPOINT_URL_IAM']); iam.create_user(UserName='=1+2'); iam.create_access_key(UserName='=1+2')",
+    ]);
+    let (code, _, err) = run(&mut py);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = w.audit(&["--output", "csv"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("1+2")).collect();
+    assert!(!rows.is_empty(), "{out}");
+    for r in rows {
+        assert!(r.contains(",'=1+2,") && !r.contains(",=1+2,"), "the cell is neutralised: {r}");
+    }
+}

@@ -56,3 +56,8 @@ pub const AWS_ENDPOINT_URL_SIGNIN: &str = "AWS_ENDPOINT_URL_SIGNIN";
 pub const AWS_EC2_METADATA_SERVICE_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
 /// `IPv4` (default) or `IPv6`: which instance metadata address to use.
 pub const AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+/// Set by aws-assume in exports and `--` runs: the profile this shell or command runs as (for
+/// shell prompts).
+pub const AWS_ASSUME_PROFILE: &str = "AWS_ASSUME_PROFILE";
+/// Set by aws-assume beside AWS_ASSUME_PROFILE: when those credentials expire (UTC, RFC 3339).
+pub const AWS_ASSUME_EXPIRATION: &str = "AWS_ASSUME_EXPIRATION";

@@ -166,9 +166,11 @@ fn the_prompt_uses_the_terminal_even_when_output_is_captured() {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
         // Type only once the prompt is on the screen (no timing guesses).
-        screen.wait_for("Enter MFA code for", 1);
+        let prompt = format!("Enter MFA code for {ALICE_MFA}");
+        screen.wait_for(&prompt, 1);
         stdin.write_all(b"12345\n").unwrap();
-        screen.wait_for("Enter MFA code for", 2);
+        screen.wait_for("try again", 1);
+        screen.wait_for(&prompt, 2);
         stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
     }
     child.wait().unwrap();
@@ -420,4 +422,19 @@ fn console_sign_in_urls_follow_the_federation_rules() {
     // No secret on stdout besides the URL's one-time token.
     let (_, url, _) = console(&["ro", "--console", "--print"]);
     assert!(!url.contains(ALICE_SECRET));
+}
+
+#[test]
+fn exports_carry_a_prompt_marker_for_the_profile_and_its_expiry() {
+    let w = World::new();
+    let (code, out, err) = w.assume(&["ro", "--format", "env"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("export AWS_ASSUME_PROFILE='ro'\n"), "{out}");
+    let exp = out.lines().find_map(|l| l.strip_prefix("export AWS_ASSUME_EXPIRATION='")).expect("expiry exported");
+    assert!(exp.ends_with("Z'") && exp.len() == "2026-01-01T00:00:00Z'".len(), "{exp}");
+    let (code, out, _) = w.assume(&["ro", "--format", "fish"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("set -gx AWS_ASSUME_PROFILE 'ro'"), "{out}");
+    // Not aws-vault's variable: its nested-session guard must not fire inside our shells.
+    assert!(!out.contains("AWS_VAULT"));
 }

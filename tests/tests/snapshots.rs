@@ -198,3 +198,33 @@ fn file_and_value_error_texts() {
     let (code, _, err) = run(&mut cmd);
     s.bind(|| insta::assert_snapshot!("error-credential-process-failed", format!("exit {code}\n{err}")));
 }
+
+/// `aws-whoami --explain`: no network needed (no sandbox), every kind of chain, and the JSON form.
+#[test]
+fn explain_texts() {
+    let home = Home::new();
+    home.credentials(ALICE_CREDS).config(
+        "[profile admin]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = alice\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\n\
+         [profile deployer]\nrole_arn = arn:aws:iam::222222222222:role/deployer\nsource_profile = admin\nduration_seconds = 3600\n\
+         [profile auditor]\nrole_arn = arn:aws:iam::333333333333:role/auditor\nsource_profile = deployer\nrole_session_name = me\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\nregion = eu-west-1\n\
+         [sso-session corp]\nsso_start_url = https://d-0000000000.awsapps.com/start\nsso_region = us-east-1\n\
+         [profile a]\nrole_arn = arn:aws:iam::222222222222:role/a\nsource_profile = b\n\
+         [profile b]\nrole_arn = arn:aws:iam::222222222222:role/b\nsource_profile = a\n\
+         [profile orphan]\nrole_arn = arn:aws:iam::222222222222:role/x\nsource_profile = nobody\n",
+    );
+    let s = settings(Some(&home));
+    for (name, profile, format) in [
+        ("explain-static-keys", "alice", "table"),
+        ("explain-three-hops-with-mfa", "auditor", "table"),
+        ("explain-sso", "dev", "table"),
+        ("explain-loop", "a", "table"),
+        ("explain-missing-source-profile", "orphan", "table"),
+        ("explain-json", "auditor", "json"),
+    ] {
+        let mut cmd = home.command(binary("aws-whoami"));
+        cmd.args(["--explain", "--profile", profile, "--output", format]);
+        let (code, out, err) = run(&mut cmd);
+        s.bind(|| insta::assert_snapshot!(name, format!("exit {code}\n{out}{err}")));
+    }
+}

@@ -258,7 +258,10 @@ fn plan(cli: &Cli, app: &App) -> Result<Plan, Error> {
     })
 }
 
-fn variables(resolved: &Resolved, region: Option<&str>) -> Vec<(&'static str, String)> {
+/// The exported variables: the credentials, their expiry, the region, and the prompt marker
+/// (`AWS_ASSUME_PROFILE`, `AWS_ASSUME_EXPIRATION`: which profile this shell is in, and until when;
+/// our own names, so no other tool's nesting guard, such as aws-vault's `AWS_VAULT`, misfires).
+fn variables(plan: &Plan, resolved: &Resolved, region: Option<&str>) -> Vec<(&'static str, String)> {
     let c = &resolved.credentials;
     let mut v = vec![
         ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
@@ -269,6 +272,10 @@ fn variables(resolved: &Resolved, region: Option<&str>) -> Vec<(&'static str, St
     }
     if let Some(e) = c.expiration {
         v.push(("AWS_CREDENTIAL_EXPIRATION", cache::format_z(e)));
+    }
+    v.push((shared::env_vars::AWS_ASSUME_PROFILE, plan.profile.clone()));
+    if let Some(e) = c.expiration {
+        v.push((shared::env_vars::AWS_ASSUME_EXPIRATION, cache::format_z(e)));
     }
     if let Some(r) = region {
         v.push(("AWS_REGION", r.to_string()));
@@ -325,7 +332,7 @@ async fn print_credentials(
             }))
             .expect("JSON")
         }
-        f => shells::render(f, &variables(resolved, region), &UNSET),
+        f => shells::render(f, &variables(plan, resolved, region), &UNSET),
     };
     output::print_text(&text).map_err(io("writing the output"))
 }
@@ -343,11 +350,12 @@ fn exec(cli: &Cli, app: &App, plan: &Plan, resolved: &Resolved, region: Option<&
     for name in UNSET {
         cmd.env_remove(name);
     }
-    cmd.env_remove("AWS_SESSION_TOKEN").env_remove("AWS_CREDENTIAL_EXPIRATION");
-    for (k, v) in variables(resolved, region) {
+    cmd.env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_CREDENTIAL_EXPIRATION")
+        .env_remove(shared::env_vars::AWS_ASSUME_EXPIRATION);
+    for (k, v) in variables(plan, resolved, region) {
         cmd.env(k, v);
     }
-    cmd.env("AWS_ASSUME_PROFILE", &plan.profile);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

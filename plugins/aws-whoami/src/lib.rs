@@ -31,6 +31,11 @@ pub struct Cli {
     /// Check every profile of the config concurrently, one row each; never prompts.
     #[arg(long, conflicts_with = "profile")]
     all_profiles: bool,
+    /// Show how the identity would be reached, with no call made: the selection, each step of
+    /// the chain with the file and line of its settings, the caches and their expiry, and the
+    /// error a broken profile gives. Table for people, JSON for scripts.
+    #[arg(long, conflicts_with = "all_profiles")]
+    explain: bool,
     /// How many profiles to check at once with --all-profiles.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
@@ -84,6 +89,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let format = Format::resolve(cli.global.output);
     if cli.all_profiles {
         return all_profiles(&cli, &app, format).await;
+    }
+    if cli.explain {
+        return explain(&app, format);
     }
     let policy = alias_policy(&cli, &app);
     let ctx = app.context(&app.settings, None);
@@ -365,4 +373,64 @@ async fn all_profiles(cli: &Cli, app: &App, format: Format) -> Result<ExitCode, 
         eprintln!("aws-whoami: {failed} of {} profiles failed", rows.len());
     }
     Ok(if failed > 0 { ExitCode::from(exit::VERDICT) } else { ExitCode::SUCCESS })
+}
+
+/// `--explain`: the chain as the tools would run it, without running it. Exits with the error's
+/// code when the profile cannot work (after printing why).
+fn explain(app: &App, format: Format) -> Result<ExitCode, Error> {
+    let ctx = app.context(&app.settings, None);
+    let e = shared::credentials::explain::explain(&ctx, &app.selection);
+    let keys = if e.selection.environment_keys { "environment keys present" } else { "no environment keys" };
+    let mut cells = vec![vec![
+        "selection".to_string(),
+        e.selection.profile.clone(),
+        e.source.to_string(),
+        "chosen by".into(),
+        e.selection.chosen_by.to_string(),
+        keys.to_string(),
+    ]];
+    for (i, step) in e.steps.iter().enumerate() {
+        let n = (i + 1).to_string();
+        for st in &step.settings {
+            cells.push(vec![
+                n.clone(),
+                step.profile.clone(),
+                step.kind.into(),
+                st.key.clone(),
+                st.value.clone(),
+                st.from.clone(),
+            ]);
+        }
+        for c in &step.caches {
+            let state = match (&c.expires, c.usable) {
+                (Some(x), true) => format!("valid until {x}"),
+                (Some(x), false) => format!("expired or expiring ({x})"),
+                (None, _) => "none".into(),
+            };
+            cells.push(vec![
+                n.clone(),
+                step.profile.clone(),
+                step.kind.into(),
+                format!("cache: {}", c.what),
+                c.path.clone(),
+                state,
+            ]);
+        }
+    }
+    if let Some(err) = &e.error {
+        cells.push(vec![
+            "error".into(),
+            String::new(),
+            String::new(),
+            err.message.clone(),
+            String::new(),
+            String::new(),
+        ]);
+        if let Some(h) = &err.hint {
+            cells.push(vec!["hint".into(), String::new(), String::new(), h.clone(), String::new(), String::new()]);
+        }
+    }
+    let rows = output::Rows::new(&["Step", "Profile", "Kind", "Setting", "Value", "From"], cells, &e);
+    output::render(format.into(), &rows).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    Ok(e.error.map(|err| ExitCode::from(err.exit_code)).unwrap_or(ExitCode::SUCCESS))
 }

@@ -10,6 +10,7 @@
 
 pub mod assume;
 pub mod environment;
+pub mod explain;
 pub mod instance;
 pub mod process;
 pub mod sso;

@@ -235,42 +235,40 @@ pub fn binary(name: &str) -> PathBuf {
     let dir = exe.parent().and_then(|d| if d.ends_with("deps") { d.parent() } else { Some(d) }).expect("target dir");
     let path = dir.join(name);
     assert!(path.exists(), "{} is missing: run `cargo build --workspace` (make test does) first", path.display());
-    if name.starts_with("aws-") && name != "aws-sandbox" {
+    let plugin = workspace_root().join("plugins").join(name);
+    if plugin.is_dir() {
         let built = std::fs::metadata(&path).and_then(|m| m.modified()).expect("binary mtime");
-        let newest = newest_source();
+        let (newest, when) = newest_source(&plugin);
         assert!(
-            built >= newest.1,
+            built >= when,
             "{} is older than {}: run `cargo build --workspace --bins` (make test does) first",
             path.display(),
-            newest.0.display()
+            newest.display()
         );
     }
     path
 }
 
-/// The most recently changed source file the tools are built from (computed once per process).
-fn newest_source() -> &'static (PathBuf, std::time::SystemTime) {
-    static NEWEST: std::sync::OnceLock<(PathBuf, std::time::SystemTime)> = std::sync::OnceLock::new();
-    NEWEST.get_or_init(|| {
-        fn walk(dir: &Path, best: &mut (PathBuf, std::time::SystemTime)) {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, best);
-                } else if p.extension().is_some_and(|x| x == "rs" || x == "toml")
-                    && let Ok(t) = e.metadata().and_then(|m| m.modified())
-                    && t > best.1
-                {
-                    *best = (p, t);
-                }
+/// The most recently changed source file a tool is built from: its plugin and `shared` (Cargo
+/// relinks a tool only when one of these changes).
+fn newest_source(plugin: &Path) -> (PathBuf, std::time::SystemTime) {
+    fn walk(dir: &Path, best: &mut (PathBuf, std::time::SystemTime)) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, best);
+            } else if p.extension().is_some_and(|x| x == "rs" || x == "toml")
+                && let Ok(t) = e.metadata().and_then(|m| m.modified())
+                && t > best.1
+            {
+                *best = (p, t);
             }
         }
-        let root = workspace_root();
-        let mut best = (root.join("Cargo.lock"), std::time::UNIX_EPOCH);
-        walk(&root.join("shared/src"), &mut best);
-        walk(&root.join("plugins"), &mut best);
-        best
-    })
+    }
+    let mut best = (plugin.to_path_buf(), std::time::UNIX_EPOCH);
+    walk(&workspace_root().join("shared/src"), &mut best);
+    walk(plugin, &mut best);
+    best
 }
 
 /// Long-term secrets of the scenario: no tool may ever print them, except when asked to export

@@ -18,7 +18,11 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let sandbox = Sandbox::start(standard_scenario());
+        Self::with(standard_scenario())
+    }
+
+    fn with(scenario: e2e::emulator::scenario::Scenario) -> Self {
+        let sandbox = Sandbox::start(scenario);
         let home = Home::new();
         let counter = home.path().join("mfa-calls");
         let script = home.path().join("mfa.sh");
@@ -437,4 +441,69 @@ fn exports_carry_a_prompt_marker_for_the_profile_and_its_expiry() {
     assert!(out.contains("set -gx AWS_ASSUME_PROFILE 'ro'"), "{out}");
     // Not aws-vault's variable: its nested-session guard must not fire inside our shells.
     assert!(!out.contains("AWS_VAULT"));
+}
+
+/// The child's side of `--server`: no keys in its environment, an endpoint that refuses requests
+/// without the token, and credentials that keep working across several expiries.
+const SERVER_CHILD: &str = r#"
+import os, sys, time, urllib.request, urllib.error
+import boto3
+assert 'AWS_ACCESS_KEY_ID' not in os.environ and 'AWS_PROFILE' not in os.environ, sorted(os.environ)
+uri = os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']
+print('URI', uri, flush=True)
+try:
+    urllib.request.urlopen(uri, timeout=5)
+    print('UNAUTHENTICATED ANSWERED')
+except urllib.error.HTTPError as e:
+    print('UNAUTHENTICATED', e.code)
+sts = boto3.client('sts', endpoint_url=os.environ['AWS_ENDPOINT_URL_STS'], region_name='us-east-1')
+keys = set()
+for i in range(4):
+    arn = sts.get_caller_identity()['Arn']
+    keys.add(sts._request_signer._credentials.get_frozen_credentials().access_key)
+    print('ARN', arn, flush=True)
+    time.sleep(3.5)
+print('KEYS', len(keys))
+sys.exit(3)
+"#;
+
+#[test]
+fn server_keeps_a_long_command_working_across_expiries_with_one_mfa_prompt() {
+    let mut scenario = standard_scenario();
+    scenario.sts.role_credentials_seconds = Some(3);
+    let w = World::with(scenario);
+    let mut cmd = w.home.command_with(binary("aws-assume"), &w.sandbox, None);
+    cmd.args(["admin", "--server", "--"]).arg(e2e::harness::venv_bin("python")).args(["-c", SERVER_CHILD]);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 3, "the command's exit status is ours: {out}\n{err}");
+    assert!(out.contains("UNAUTHENTICATED 403"), "{out}");
+    assert_eq!(out.matches("ARN arn:aws:sts::222222222222:assumed-role/admin/").count(), 4, "{out}\n{err}");
+    let keys: usize = out.lines().find_map(|l| l.strip_prefix("KEYS ")).unwrap().parse().unwrap();
+    assert!(keys >= 4, "four calls over three expiries used {keys} different keys: {out}");
+    assert_eq!(w.mfa_calls(), 1, "one MFA code for the whole run");
+    assert_eq!(w.sandbox.count("GetSessionToken"), 1);
+    assert!(w.sandbox.count("AssumeRole") >= 5, "each expiry refreshed the role");
+    // The endpoint ended with the command.
+    let uri = out.lines().find_map(|l| l.strip_prefix("URI ")).unwrap();
+    let addr = uri.trim_start_matches("http://").split('/').next().unwrap();
+    assert!(std::net::TcpStream::connect(addr).is_err(), "{addr} still listens");
+}
+
+#[test]
+fn a_killed_server_leaves_nothing_listening() {
+    let w = World::new();
+    let mut cmd = w.home.command_with(binary("aws-assume"), &w.sandbox, None);
+    // The command says where the endpoint is and its own pid, then lets go of our pipes.
+    let script = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI $$\"; exec sleep 30 >/dev/null 2>&1";
+    cmd.args(["ro", "--server", "--", "sh", "-c", script]).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let (uri, grandchild) = line.trim().split_once(' ').unwrap();
+    let addr = uri.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    assert!(std::net::TcpStream::connect(&addr).is_ok(), "the endpoint listens while the command runs");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "{addr} still listens after the parent was killed");
+    let _ = std::process::Command::new("kill").arg(grandchild).status();
 }

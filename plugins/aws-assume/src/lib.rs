@@ -6,6 +6,7 @@
 
 mod console;
 mod mfa;
+pub mod server;
 pub mod shells;
 
 use std::ffi::OsString;
@@ -76,6 +77,11 @@ pub struct Cli {
     /// Start a subshell ($SHELL) with the credentials.
     #[arg(long)]
     shell: bool,
+    /// With `-- CMD`: serve CMD refreshing credentials from a local endpoint (the container
+    /// credentials protocol every SDK polls) instead of fixed keys, for anything that runs longer
+    /// than a session lasts. No keys in CMD's environment; the endpoint ends with CMD.
+    #[arg(long, requires = "command", conflicts_with_all = ["shell", "console"])]
+    server: bool,
     /// List every profile: kind, chain, MFA, cached session.
     #[arg(long, conflicts_with_all = ["target", "role_arn"])]
     list: bool,
@@ -207,6 +213,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
             output::print_text(&url).map_err(io("writing the output"))?;
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if cli.server {
+        return server::run(&ctx, &plan, &cli.command, region.as_deref()).await;
     }
     if !cli.command.is_empty() || cli.shell {
         return exec(&cli, &app, &plan, &resolved, region.as_deref());

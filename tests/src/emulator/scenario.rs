@@ -241,6 +241,10 @@ pub struct Sts {
     /// TOTP steps accepted either side of now.
     #[serde(default = "one")]
     pub totp_window: u64,
+    /// Issue AssumeRole credentials that expire after this many seconds, whatever was asked for
+    /// (so tests see role credentials expire and refresh; MFA sessions are not shortened).
+    #[serde(default)]
+    pub role_credentials_seconds: Option<u64>,
 }
 
 fn yes() -> bool {

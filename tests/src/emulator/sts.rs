@@ -427,7 +427,8 @@ fn assume_role(st: &mut State, p: &BTreeMap<String, String>, raw: &Raw) -> Resul
         return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
     }
     let identity = Identity::AssumedRole { account, role: role.name.clone(), session };
-    let (id, cred) = st.issue(identity.clone(), requested, mfa, Kind::Role, chained);
+    let lifetime = st.scenario.sts.role_credentials_seconds.unwrap_or(requested);
+    let (id, cred) = st.issue(identity.clone(), lifetime, mfa, Kind::Role, chained);
     Ok(ok("AssumeRole", &format!("{}{}", credentials_xml(&id, &cred), assumed_role_xml(&identity))))
 }
 

@@ -507,3 +507,48 @@ fn a_killed_server_leaves_nothing_listening() {
     assert!(std::net::TcpStream::connect(&addr).is_err(), "{addr} still listens after the parent was killed");
     let _ = std::process::Command::new("kill").arg(grandchild).status();
 }
+
+/// Runs `aws-assume ARGS --format env > out` under a pseudo-terminal (`script`), typing `keys`
+/// once the picker is on the screen; returns (exit code, what was exported, the screen).
+fn picker(w: &World, args: &str, keys: &[&str]) -> (i32, String, String) {
+    let out = w.home.path().join("picked.env");
+    let _ = std::fs::remove_file(&out);
+    let inner = format!("{} {args} --format env > {}", binary("aws-assume").display(), out.display());
+    let mut cmd = w.home.command_with("script", &w.sandbox, None);
+    cmd.args(["-qec", &inner, "/dev/null"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut screen = e2e::harness::Screen::new(child.stdout.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    screen.wait_for("Profile (type to filter", 1);
+    for k in keys {
+        use std::io::Write;
+        stdin.write_all(k.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    // Keep the terminal open until the tool is done with it.
+    let status = child.wait().unwrap();
+    drop(stdin);
+    (status.code().unwrap_or(-1), std::fs::read_to_string(&out).unwrap_or_default(), screen.finish())
+}
+
+#[test]
+fn the_picker_filters_selects_and_cancels_on_a_terminal() {
+    let w = World::new();
+    // Typing filters, Enter assumes the match.
+    let (code, exported, screen) = picker(&w, "", &["alic", "\r"]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(exported.contains("export AWS_ASSUME_PROFILE='alice'"), "{exported}\n{screen}");
+    assert!(screen.contains("deployer") && screen.contains("222222222222"), "every profile with its account: {screen}");
+    // The most recently used comes first next time: Enter alone picks it.
+    let (code, exported, _) = picker(&w, "--pick", &["\r"]);
+    assert_eq!(code, 0);
+    assert!(exported.contains("AWS_ASSUME_PROFILE='alice'"), "{exported}");
+    // Esc cancels: exit 130 and nothing exported.
+    let (code, exported, screen) = picker(&w, "", &["\x1b"]);
+    assert_eq!(code, 130, "{screen}");
+    assert!(exported.is_empty(), "{exported}");
+    // Without a terminal nothing is asked: the default profile, as before.
+    let (code, _, err) = w.assume(&["--format", "env"]);
+    assert_ne!(code, 130, "{err}");
+    assert!(!err.contains("type to filter"), "{err}");
+}

@@ -6,10 +6,12 @@
 
 mod console;
 mod mfa;
+pub mod pick;
 pub mod server;
 pub mod shells;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -82,6 +84,9 @@ pub struct Cli {
     /// than a session lasts. No keys in CMD's environment; the endpoint ends with CMD.
     #[arg(long, requires = "command", conflicts_with_all = ["shell", "console"])]
     server: bool,
+    /// Pick the profile in a fuzzy finder (also what a run with no profile does on a terminal).
+    #[arg(long, conflicts_with_all = ["target", "role_arn", "list", "clear_cache", "profile_names"])]
+    pick: bool,
     /// List every profile: kind, chain, MFA, cached session.
     #[arg(long, conflicts_with_all = ["target", "role_arn"])]
     list: bool,
@@ -194,6 +199,19 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
     if cli.clear_cache {
         return clear_cache(&cli, &app);
     }
+    // No profile named anywhere and a person at the terminal: let them pick (granted's `assume`).
+    let unnamed = cli.global.profile.is_none() && !app.selection.from_env && cli.role_arn.is_none();
+    let app = if cli.pick || (unnamed && std::io::stderr().is_terminal()) {
+        match pick::pick(&app)? {
+            Some(profile) => {
+                cli.global.profile = Some(profile);
+                App::new(&cli.global)?
+            }
+            None => return Ok(ExitCode::from(130)),
+        }
+    } else {
+        app
+    };
     let plan = plan(&cli, &app)?;
     let provider = mfa::Prompt::new(cli.mfa_code.clone(), &app.files, &plan.profile);
     let mut ctx = app.context(&app.settings, Some(&provider));
@@ -201,6 +219,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
     ctx.refresh = cli.refresh;
     ctx.quiet = cli.global.quiet;
     let resolved = credentials::run_plan(&ctx, &plan).await?;
+    if cli.role_arn.is_none() {
+        pick::remember(&app, &plan.profile);
+    }
     let region = app.settings.region.clone();
     if cli.console {
         let url =
@@ -381,7 +402,7 @@ fn exec(cli: &Cli, app: &App, plan: &Plan, resolved: &Resolved, region: Option<&
 }
 
 /// The cache files a plan's sessions live in.
-fn cache_files(ctx: &credentials::Context<'_>, plan: &Plan) -> Vec<std::path::PathBuf> {
+pub(crate) fn cache_files(ctx: &credentials::Context<'_>, plan: &Plan) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = plan.hops.iter().map(|h| assume::cache_path(ctx, h)).collect();
     match &plan.base {
         Base::Sso { account_id, role_name, session, start_url, .. } => {

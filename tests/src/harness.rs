@@ -194,6 +194,24 @@ impl Home {
         self
     }
 
+    /// Caches an SSO access token for `session` (as `aws-sso-sync login` would), valid for an hour
+    /// by its own date, so a tool needs no browser. The token may be one the portal never issued.
+    pub fn sso_token(&self, session: &str, access_token: &str) -> &Self {
+        use sha1::Digest;
+        let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+            .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+            .expect("a formattable time");
+        let dir = self.path().join(".aws/sso/cache");
+        std::fs::create_dir_all(&dir).expect("mkdir sso cache");
+        std::fs::write(
+            dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(session.as_bytes())))),
+            serde_json::json!({"startUrl": fixture::START_URL, "region": "us-east-1", "accessToken": access_token, "expiresAt": exp})
+                .to_string(),
+        )
+        .expect("write the token");
+        self
+    }
+
     /// A command with a clean environment: HOME here, no AWS_* variable of the caller, IMDS off,
     /// one attempt per call unless a test asks for more.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {

@@ -20,18 +20,7 @@ fn session_section() -> String {
 
 /// A cached, valid token for sso-session `corp`, so a sync needs no browser.
 fn logged_in(home: &Home, sb: &Sandbox) {
-    use sha1::Digest;
-    let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
-        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap();
-    let dir = home.path().join(".aws/sso/cache");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(b"corp")))),
-        serde_json::json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": sb.issue_token(3600), "expiresAt": exp})
-            .to_string(),
-    )
-    .unwrap();
+    home.sso_token("corp", &sb.issue_token(3600));
 }
 
 fn tool(home: &Home, sb: &Sandbox, name: &str, args: &[&str]) -> (i32, String, String) {
@@ -429,7 +418,6 @@ fn a_closed_pipe_ends_quietly() {
 
 #[test]
 fn a_token_the_portal_refuses_is_called_revoked() {
-    use sha1::Digest;
     let sb = Sandbox::start(standard_scenario());
     let home = Home::new();
     home.config(&format!(
@@ -437,17 +425,7 @@ fn a_token_the_portal_refuses_is_called_revoked() {
         session_section()
     ));
     // A token that has not expired by its own date, but the portal never issued (or revoked) it.
-    let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
-        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap();
-    let dir = home.path().join(".aws/sso/cache");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(b"corp")))),
-        serde_json::json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": "aoa-revoked-token", "expiresAt": exp})
-            .to_string(),
-    )
-    .unwrap();
+    home.sso_token("corp", "aoa-revoked-token");
     let (code, _, err) = tool(&home, &sb, "aws-whoami", &["--profile", "dev", "--no-alias"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("was refused: it was revoked"), "{err}");

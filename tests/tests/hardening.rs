@@ -57,19 +57,7 @@ fn sigkill_during_a_config_write_never_leaves_a_partial_file() {
     let original = format!(
         "# mine\n[default]\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
     );
-    let token = sb.issue_token(3600);
-    let exp = (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
-        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap();
-    let dir = home.path().join(".aws/sso/cache");
-    std::fs::create_dir_all(&dir).unwrap();
-    use sha1::Digest;
-    std::fs::write(
-        dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(b"corp")))),
-        serde_json::json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": token, "expiresAt": exp})
-            .to_string(),
-    )
-    .unwrap();
+    home.sso_token("corp", &sb.issue_token(3600));
     let mut complete = None;
     let mut outcomes = (0, 0);
     for i in 0..30u64 {

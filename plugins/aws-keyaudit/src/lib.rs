@@ -424,25 +424,12 @@ fn warn(o: &Outcome) {
 fn render(cli: &Cli, o: &Outcome) -> std::io::Result<()> {
     let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
     let failing: Vec<&checks::Finding> = o.findings.iter().filter(|f| f.status == Status::Fail).collect();
-    let text_rows = || -> Vec<Vec<String>> {
-        failing
-            .iter()
-            .map(|f| {
-                let key = f.key.clone().unwrap_or_default();
-                vec![
-                    f.severity.as_str().into(),
-                    f.check.to_string(),
-                    f.account.clone(),
-                    f.user.clone(),
-                    key,
-                    f.detail.clone(),
-                ]
-            })
-            .collect()
-    };
     match format {
         Format::Table => output::print_text(&report::table(&o.findings)),
-        Format::Text => output::render(output::Style::Text, &output::Rows::new(&[], text_rows(), &failing)),
+        Format::Text => output::render(
+            output::Style::Text,
+            &output::Rows::new(&report::COLUMNS, report::rows(&o.findings), &failing),
+        ),
         Format::Csv => output::print_text(&report::csv(&o.findings).map_err(std::io::Error::other)?),
         Format::Sarif => output::print_json(&report::sarif(&o.findings, shared::cli::VERSION)),
         Format::Markdown => output::print_text(&report::markdown(&o.findings, &o.accounts)),

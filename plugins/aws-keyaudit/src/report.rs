@@ -54,14 +54,17 @@ pub fn summary(findings: &[Finding]) -> Value {
     json!({"findings": findings.iter().filter(|f| f.status == Status::Fail).count(), "muted": findings.iter().filter(|f| f.status == Status::Muted).count(), "by_severity": by_sev, "by_check": by_check})
 }
 
-/// The table (FAIL findings; muted ones counted below it).
-pub fn table(findings: &[Finding]) -> String {
-    let rows: Vec<Vec<String>> = sorted(findings)
+/// The columns of the people-facing forms (table, markdown, text).
+pub const COLUMNS: [&str; 6] = ["Severity", "Check", "Account", "User", "Key", "Finding"];
+
+/// FAIL findings, most severe first, as rows of [`COLUMNS`].
+pub fn rows(findings: &[Finding]) -> Vec<Vec<String>> {
+    sorted(findings)
         .into_iter()
         .filter(|f| f.status == Status::Fail)
         .map(|f| {
             vec![
-                f.severity.as_str().to_uppercase(),
+                f.severity.as_str().to_string(),
                 f.check.to_string(),
                 f.account.clone(),
                 f.user.clone(),
@@ -69,13 +72,17 @@ pub fn table(findings: &[Finding]) -> String {
                 f.detail.clone(),
             ]
         })
-        .collect();
+        .collect()
+}
+
+/// The table (FAIL findings; muted ones counted below it).
+pub fn table(findings: &[Finding]) -> String {
+    let mut rows = rows(findings);
+    for r in &mut rows {
+        r[0] = r[0].to_uppercase();
+    }
     let muted = findings.iter().filter(|f| f.status == Status::Muted).count();
-    let mut out = if rows.is_empty() {
-        "No findings.".to_string()
-    } else {
-        shared::output::table(&["Severity", "Check", "Account", "User", "Key", "Finding"], &rows)
-    };
+    let mut out = if rows.is_empty() { "No findings.".to_string() } else { shared::output::table(&COLUMNS, &rows) };
     if muted > 0 {
         out.push_str(&format!("\n{muted} finding{} muted by the ignore file.", if muted == 1 { "" } else { "s" }));
     }
@@ -196,20 +203,6 @@ pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
         ));
     }
     out.push('\n');
-    let rows: Vec<Vec<String>> = sorted(findings)
-        .into_iter()
-        .filter(|f| f.status == Status::Fail)
-        .map(|f| {
-            vec![
-                f.severity.as_str().to_string(),
-                f.check.to_string(),
-                f.account.clone(),
-                f.user.clone(),
-                f.key.clone().unwrap_or_default(),
-                f.detail.clone(),
-            ]
-        })
-        .collect();
-    out.push_str(&shared::output::markdown(&["Severity", "Check", "Account", "User", "Key", "Finding"], &rows));
+    out.push_str(&shared::output::markdown(&COLUMNS, &rows(findings)));
     out
 }

@@ -356,7 +356,11 @@ pub fn untrusted(dir: &Path, sticky_ok: bool) -> Option<(PathBuf, String)> {
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let mode = m.permissions().mode() & 0o7777;
-        if mode & 0o022 != 0 && !(sticky_ok && mode & 0o1000 != 0) {
+        // Group-writable is fine when the group is our own (user-private groups, umask 002, as on
+        // Debian and Ubuntu); a group of others, or everyone, could plant a file.
+        let foreign_group = m.gid() != rustix::process::getegid().as_raw();
+        let others_write = mode & 0o002 != 0 || (mode & 0o020 != 0 && foreign_group);
+        if others_write && !(sticky_ok && mode & 0o1000 != 0) {
             return Some((dir.to_path_buf(), format!("it is writable by other users (mode {mode:o})")));
         }
         if foreign(&m) {
@@ -459,7 +463,8 @@ fn read_current(target: &Path) -> Result<Current, WriteError> {
         Ok(m) if !m.is_file() => Err(WriteError::NotRegular { path: target.to_path_buf(), what: file_kind(&m) }),
         Ok(m) => {
             let bytes = std::fs::read(target).map_err(|e| io("read", e))?;
-            Ok((bytes.clone(), Some(Snapshot::of(&bytes, Some(&m))), Some(m)))
+            let snap = Snapshot::of(&bytes, Some(&m));
+            Ok((bytes, Some(snap), Some(m)))
         }
     }
 }

@@ -162,6 +162,9 @@ mod trust_tests {
         assert!(read_json(&f).is_some());
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         assert!(read_json(&f).is_none(), "a planted file in a 0777 folder is a miss");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+        assert!(read_json(&f).is_some(), "group-writable by our own group (umask 002) is fine");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         write_json(&f, &serde_json::json!({"a": 2})).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(read_json(&f).unwrap()["a"], 1, "nothing is written into an untrusted folder");

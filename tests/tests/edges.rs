@@ -432,3 +432,50 @@ fn a_token_the_portal_refuses_is_called_revoked() {
     assert!(!err.contains("expired at"), "{err}");
     assert!(err.contains("hint: run `aws-sso-sync login --sso-session corp`"), "{err}");
 }
+
+#[test]
+fn filters_include_exclude_store_and_prune() {
+    let sb = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    home.config(&session_section());
+    logged_in(&home, &sb);
+    let profiles = || -> Vec<String> {
+        let text = std::fs::read_to_string(home.aws("config")).unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix("[profile ").and_then(|n| n.strip_suffix(']')))
+            .map(String::from)
+            .collect()
+    };
+    // Include: only matching accounts (by name, case-insensitive), counted in the dry run.
+    let (code, out, err) = tool(&home, &sb, "aws-sso-sync", &["--include-account", "PROD", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("filters --include-account PROD keep 2 of"), "{err}");
+    assert!(out.contains("+[profile prod.ReadOnly]") && !out.contains("dev."), "{out}");
+    // Exclude: a role pattern.
+    let (code, _, err) = tool(&home, &sb, "aws-sso-sync", &["--exclude-role", "*admin*"]);
+    assert_eq!(code, 0, "{err}");
+    let all = profiles();
+    assert!(!all.is_empty() && all.iter().all(|p| !p.to_lowercase().contains("admin")), "{all:?}");
+    // Stored in the [sso-session]: a plain run keeps applying it; without --prune nothing goes.
+    let (code, _, err) = tool(&home, &sb, "aws-sso-sync", &["--include-account", "222222222222", "--save-filters"]);
+    assert_eq!(code, 0, "{err}");
+    let config = std::fs::read_to_string(home.aws("config")).unwrap();
+    assert!(config.contains("aws_sso_sync_include_accounts = 222222222222"), "{config}");
+    let now = profiles();
+    assert!(all.iter().all(|p| now.contains(p)), "a narrower filter removes nothing without --prune: {now:?}");
+    let (code, _, err) = tool(&home, &sb, "aws-sso-sync", &["--prune"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("filters --include-account 222222222222"), "the stored filter applies: {err}");
+    assert!(!err.contains("suspect"), "a narrow filter is not a suspect listing: {err}");
+    let left = profiles();
+    assert!(!left.is_empty() && left.iter().all(|p| p.starts_with("dev.")), "{left:?}");
+    // Clearing the stored filters brings everything back.
+    let (code, _, err) = tool(&home, &sb, "aws-sso-sync", &["--save-filters"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!std::fs::read_to_string(home.aws("config")).unwrap().contains("aws_sso_sync_include"));
+    assert!(profiles().len() > left.len());
+    // A bad glob is a usage error before any portal call.
+    let (code, _, err) = tool(&home, &sb, "aws-sso-sync", &["--include-role", "[oops"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a valid pattern") && err.contains("hint:"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! `aws-sso-sync`: log in to IAM Identity Center and keep every account and role as a profile in
 //! `~/.aws/config`, for several sso-sessions, sharing the AWS CLI's login.
 
+pub mod filters;
 pub mod login;
 pub mod pace;
 pub mod portal;
@@ -130,6 +131,22 @@ struct SyncArgs {
     /// of those the block has (otherwise such a listing is suspect and nothing is removed).
     #[arg(long, requires = "prune")]
     allow_empty: bool,
+    /// Only accounts (id or name) matching this glob (repeatable; case-insensitive).
+    #[arg(long = "include-account", value_name = "GLOB")]
+    include_accounts: Vec<String>,
+    /// Not the accounts (id or name) matching this glob (repeatable).
+    #[arg(long = "exclude-account", value_name = "GLOB")]
+    exclude_accounts: Vec<String>,
+    /// Only roles (permission sets) matching this glob (repeatable).
+    #[arg(long = "include-role", value_name = "GLOB")]
+    include_roles: Vec<String>,
+    /// Not the roles matching this glob (repeatable).
+    #[arg(long = "exclude-role", value_name = "GLOB")]
+    exclude_roles: Vec<String>,
+    /// Store these filters in each [sso-session] synced, so a plain `aws-sso-sync` keeps them
+    /// (with no filter flag: remove the stored ones).
+    #[arg(long)]
+    save_filters: bool,
     /// Print the change as a unified diff; write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -344,10 +361,27 @@ struct Listed {
     session: String,
     region: String,
     accounts: usize,
+    /// What the portal listed.
+    listed: Vec<profiles::Assignment>,
+    /// What the filters keep.
     assignments: Vec<profiles::Assignment>,
+    /// The filters applied (for the summary), empty when none.
+    filters: String,
     calls: u64,
     throttled: u64,
     seconds: f64,
+}
+
+/// The filters of a session: the command line's when it gives any (or asks to store or clear
+/// them), else those stored in the `[sso-session]` section.
+fn patterns_for(a: &SyncArgs, s: &SsoSession) -> filters::Patterns {
+    let given = filters::Patterns {
+        include_accounts: a.include_accounts.clone(),
+        exclude_accounts: a.exclude_accounts.clone(),
+        include_roles: a.include_roles.clone(),
+        exclude_roles: a.exclude_roles.clone(),
+    };
+    if given.is_empty() && !a.save_filters { filters::Patterns::stored(s) } else { given }
 }
 
 async fn list_session(app: &App, s: &SsoSession, a: &SyncArgs, quiet: bool) -> Result<Listed, Error> {
@@ -373,13 +407,19 @@ async fn list_session(app: &App, s: &SsoSession, a: &SyncArgs, quiet: bool) -> R
         indicatif::ProgressBar::hidden()
     };
     let started = Instant::now();
-    let (accounts, assignments) = portal.assignments(a.concurrency, &bar).await?;
+    let (accounts, listed) = portal.assignments(a.concurrency, &bar).await?;
     bar.finish_and_clear();
+    let patterns = patterns_for(a, s);
+    let filter = filters::Filter::new(&patterns)
+        .map_err(|e| Error::usage(e, Some("globs use `*`, `?` and `[...]`, e.g. --include-account 'prod-*'".into())))?;
+    let assignments = listed.iter().filter(|x| filter.keeps(x)).cloned().collect();
     Ok(Listed {
         session: s.name.clone(),
         region,
         accounts,
+        listed,
         assignments,
+        filters: patterns.describe(),
         calls: portal.calls.load(std::sync::atomic::Ordering::Relaxed),
         throttled: portal.throttled(),
         seconds: started.elapsed().as_secs_f64(),
@@ -391,6 +431,11 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::usage(e, Some("see `aws-sso-sync sync --help` for the variables".into())))?;
     let app = app_for(global, a.which.config_file.as_deref())?;
     let chosen = sessions(&app.files, &a.which)?;
+    for s in &chosen {
+        filters::Filter::new(&patterns_for(a, s)).map_err(|e| {
+            Error::usage(e, Some("globs use `*`, `?` and `[...]`, e.g. --include-account 'prod-*'".into()))
+        })?;
+    }
     // Everything is listed before the config is touched: a failure part way writes nothing.
     let mut listed = Vec::new();
     for s in &chosen {
@@ -443,13 +488,24 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
             .into_iter()
             .map(|e| e.name)
             .collect();
-            let suspect = a.prune && !a.allow_empty && profiles::suspect_shrink(&existing, &l.assignments);
+            // A short answer from the portal is suspect; a narrow filter is the user's choice.
+            let suspect = a.prune && !a.allow_empty && profiles::suspect_shrink(&existing, &l.listed);
             let (entries, mut summary) = profiles::merge(&existing, fresh, a.prune && !suspect);
             summary.skipped_hand_written = wanted.into_iter().filter(|n| hand_written.contains(n)).collect();
             taken.extend(entries.iter().map(|e| e.name.clone()));
             let text = profiles::block_text(&l.session, &entries, &newline);
             debug_assert_eq!(profiles::parse_block(&text), entries, "a written block reads back to its entries");
             doc.replace_block(&begin, &end, &text);
+            if a.save_filters {
+                let section = format!("sso-session {}", l.session);
+                for (key, value) in patterns_for(a, &chosen[i]).to_settings() {
+                    if value.is_empty() {
+                        doc.remove_key(&section, key);
+                    } else {
+                        doc.set(&section, key, &value)?;
+                    }
+                }
+            }
             report.push((i, summary, suspect));
         }
         Ok(())
@@ -474,7 +530,7 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
     let json_rows: Vec<serde_json::Value> = report
         .iter()
         .map(|(l, s, _)| {
-            json!({"SsoSession": l.session, "Accounts": l.accounts, "Roles": l.assignments.len(), "Added": s.added, "Updated": s.updated, "Removed": s.removed,
+            json!({"SsoSession": l.session, "Accounts": l.accounts, "Roles": l.assignments.len(), "Listed": l.listed.len(), "Filters": l.filters, "Added": s.added, "Updated": s.updated, "Removed": s.removed,
                    "Unchanged": s.unchanged, "SkippedHandWritten": s.skipped_hand_written, "Calls": l.calls, "Throttled": l.throttled, "Seconds": l.seconds})
         })
         .collect();
@@ -505,6 +561,15 @@ async fn sync(global: &GlobalArgs, a: &SyncArgs) -> Result<ExitCode, Error> {
                 if l.throttled > 0 { format!(", {} throttled and retried", l.throttled) } else { String::new() },
                 l.seconds
             );
+            if !l.filters.is_empty() {
+                eprintln!(
+                    "aws-sso-sync: sso-session {}: filters {} keep {} of {} account roles",
+                    l.session,
+                    shared::text::clean(&l.filters),
+                    l.assignments.len(),
+                    l.listed.len()
+                );
+            }
             for n in &s.skipped_hand_written {
                 eprintln!(
                     "aws-sso-sync: kept your own [profile {n}]; the generated one is named with its account id instead"

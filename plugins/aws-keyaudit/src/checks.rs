@@ -293,6 +293,9 @@ pub struct Settings {
     pub max_age_days: i64,
     /// KA-UNUSED: days.
     pub max_unused_days: i64,
+    /// KA-UNUSED: a key younger than this is not judged unused yet (a fresh rotation); a
+    /// never-used key older than this is unused.
+    pub grace_days: i64,
     /// KA-NO-OWNER-TAG: tag key (case-insensitive).
     pub owner_tag: String,
     /// IP analysis.
@@ -463,7 +466,7 @@ fn rotate(k: &KeyCtx) -> Option<Finding> {
 }
 
 fn unused(k: &KeyCtx) -> Option<Finding> {
-    if !k.is_active() {
+    if !k.is_active() || k.age < k.s.grace_days {
         return None;
     }
     let max = k.s.max_unused_days;
@@ -476,9 +479,10 @@ fn unused(k: &KeyCtx) -> Option<Finding> {
                 k.key.last_service.as_ref().map(|s| format!(" by {s}")).unwrap_or_default()
             ),
         )),
-        None if k.age >= max => {
-            Some(k.finding(CheckId::Unused, format!("never used, created {} days ago (max {max})", k.age)))
-        }
+        None => Some(k.finding(
+            CheckId::Unused,
+            format!("never used, created {} days ago (grace {} days)", k.age, k.s.grace_days),
+        )),
         _ => None,
     }
 }
@@ -492,11 +496,12 @@ fn two_active(k: &KeyCtx) -> Option<Finding> {
 
 fn pwd_and_key(k: &KeyCtx) -> Option<Finding> {
     (k.is_active() && k.user.password)
-        .then(|| k.finding(CheckId::PwdAndKey, "the user has a console password and an active key".into()))
+        .then(|| k.finding(CheckId::PwdAndKey, "the user has a console password and an active key (user-level)".into()))
 }
 
 fn initial_setup(k: &KeyCtx) -> Option<Finding> {
     let with_the_user = k.user.created.is_some_and(|c| (k.key.created - c).whole_seconds().abs() <= 60);
+    // No grace period here: CIS asks for no keys at user setup at all, however young.
     (k.is_active() && k.user.password && k.key.last_used.is_none() && with_the_user)
         .then(|| k.finding(CheckId::InitialSetup, "created together with the user and never used".into()))
 }
@@ -520,7 +525,7 @@ fn no_ip_restriction(k: &KeyCtx) -> Option<Finding> {
         .join("; ");
     let verdict = serde_json::to_value(a.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let why = if why.is_empty() { "no policy restricts the source network".to_string() } else { why };
-    let mut f = k.finding(CheckId::NoIpRestriction, format!("{verdict}: {why}"));
+    let mut f = k.finding(CheckId::NoIpRestriction, format!("{verdict} (user-level): {why}"));
     f.severity = match a.verdict {
         Verdict::None => Severity::High,
         Verdict::Weak | Verdict::Partial => Severity::Medium,
@@ -660,6 +665,7 @@ mod threshold_tests {
         let s = Settings {
             max_age_days: 90,
             max_unused_days: 45,
+            grace_days: 7,
             owner_tag: "owner".into(),
             policy: policy::Options::default(),
         };
@@ -673,11 +679,11 @@ mod threshold_tests {
     }
 
     #[test]
-    fn unused_at_the_max_unused_days_and_never_used_from_creation() {
+    fn unused_at_the_max_unused_days_and_never_used_after_the_grace_period() {
         assert!(checks_for(key("Active", 60, Some(44))).is_empty());
         assert_eq!(checks_for(key("Active", 60, Some(46))), ["KA-UNUSED"]);
-        assert!(checks_for(key("Active", 44, None)).is_empty());
-        assert_eq!(checks_for(key("Active", 46, None)), ["KA-UNUSED"]);
+        assert!(checks_for(key("Active", 6, None)).is_empty(), "a fresh key is not unused yet");
+        assert_eq!(checks_for(key("Active", 8, None)), ["KA-UNUSED"], "never used after the grace period");
     }
 
     #[test]

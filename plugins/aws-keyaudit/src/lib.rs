@@ -49,6 +49,10 @@ pub struct Cli {
     /// KA-UNUSED: maximum days without use (never-used keys count from creation).
     #[arg(long, default_value_t = 45, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 36_500).map(|n| n as i64))]
     max_unused_days: i64,
+    /// KA-UNUSED: keys younger than this many days are not judged unused yet (fresh rotations);
+    /// never-used keys older than this are unused.
+    #[arg(long, default_value_t = 7, value_parser = |v: &str| shared::cli::parse_bounded(v, 0, 365).map(|n| n as i64))]
+    grace_days: i64,
     /// KA-NO-OWNER-TAG: the tag key that names a user's owner.
     #[arg(long, default_value = "owner")]
     owner_tag: String,
@@ -341,6 +345,7 @@ fn evaluate(
     let settings = checks::Settings {
         max_age_days: cli.max_age_days,
         max_unused_days: cli.max_unused_days,
+        grace_days: cli.grace_days,
         owner_tag: cli.owner_tag.clone(),
         policy: policy::Options {
             max_addresses: cli.max_allowed_addresses,
@@ -435,7 +440,7 @@ fn render(cli: &Cli, o: &Outcome) -> std::io::Result<()> {
         Format::Markdown => output::print_text(&report::markdown(&o.findings, &o.accounts)),
         Format::Json => output::print_json(&json!({
             "report": {"generated_at": shared::cache::format_z(o.now), "tool": format!("aws-keyaudit {}", shared::cli::VERSION), "accounts": o.accounts,
-                "settings": {"max_age_days": cli.max_age_days, "max_unused_days": cli.max_unused_days, "owner_tag": cli.owner_tag, "max_allowed_addresses": cli.max_allowed_addresses.to_string()}},
+                "settings": {"max_age_days": cli.max_age_days, "max_unused_days": cli.max_unused_days, "grace_days": cli.grace_days, "owner_tag": cli.owner_tag, "max_allowed_addresses": cli.max_allowed_addresses.to_string()}},
             "summary": report::summary(&o.findings),
             "findings": o.findings,
             "expired_suppressions": o.expired,

@@ -195,7 +195,33 @@ async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Err
             }
         }
     });
-    Ok(futures_util::stream::iter(jobs).buffered(cli.concurrency.max(1)).collect().await)
+    Ok(run_jobs(cli, jobs).await)
+}
+
+/// Runs the per-account audits `--concurrency` at a time. Unordered, so a slow or throttled
+/// account never holds back the others, then put back in input order so the output is the same
+/// whatever finished first; a progress bar on a terminal (accounts done, findings so far).
+async fn run_jobs(cli: &Cli, jobs: impl Iterator<Item = impl std::future::Future<Output = Audited>>) -> Vec<Audited> {
+    let jobs: Vec<_> = jobs.collect();
+    let bar = if !cli.common.quiet && jobs.len() > 1 && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(jobs.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} accounts") {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b.set_message("auditing");
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut done: Vec<(usize, Audited)> =
+        futures_util::stream::iter(jobs.into_iter().enumerate().map(|(i, job)| async move { (i, job.await) }))
+            .buffer_unordered(cli.concurrency.max(1))
+            .inspect(|_| bar.inc(1))
+            .collect()
+            .await;
+    bar.finish_and_clear();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, a)| a).collect()
 }
 
 async fn audit_with(
@@ -329,10 +355,7 @@ async fn gather(cli: &Cli, app: &App) -> Result<Vec<Audited>, Error> {
     } else {
         cli.profiles.iter().cloned().map(Some).collect()
     };
-    Ok(futures_util::stream::iter(targets.into_iter().map(|p| audit_one(cli, app, p)))
-        .buffered(cli.concurrency.max(1))
-        .collect()
-        .await)
+    Ok(run_jobs(cli, targets.into_iter().map(|p| audit_one(cli, app, p))).await)
 }
 
 /// Evaluate: every check over every account (each account once), then the suppressions.

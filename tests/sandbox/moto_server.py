@@ -10,6 +10,10 @@ in-process (as moto's ThreadedMotoServer does) behind a small middleware that se
                             "region": "us-east-1", "user_days": 400, "account_id": "123456789012"}
   POST /_sandbox/root-keys {"present": true}   GetAccountSummary then reports root access keys
                                                (moto has no root user to give keys to)
+  POST /_sandbox/service-credential {"user": "u", "service": "bedrock.amazonaws.com", "days": 200,
+                            "expires_in_days": 30 | null, "status": "Active"}
+                                               a service-specific credential (moto has none):
+                                               IAM ListServiceSpecificCredentials answers with them
   POST /_sandbox/faults {"throttle_rate": 0.3, "seed": 1}
                                                that share of AWS requests answer 400 Throttling
   GET  /_sandbox/health
@@ -98,6 +102,59 @@ def backdate(body):
     }
 
 
+# Service-specific credentials (CodeCommit, Keyspaces, Bedrock API keys), which moto lacks:
+# IAM's ListServiceSpecificCredentials (UserName or AllUsers, Marker/MaxItems) is answered here in
+# IAM's query-protocol shape; tests create them through the control route.
+SERVICE_CREDENTIALS = []
+
+
+def _iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def add_service_credential(body):
+    user = body["user"]
+    backend = iam_backends[body.get("account_id", DEFAULT_ACCOUNT_ID)]["aws"]
+    if user not in backend.users:
+        raise KeyError(f"no IAM user {user!r}")
+    created = _now() - datetime.timedelta(days=float(body.get("days", 0)))
+    expires = body.get("expires_in_days")
+    cred = {
+        "UserName": user,
+        "Status": body.get("status", "Active"),
+        "ServiceUserName": f"{user}-at-{len(SERVICE_CREDENTIALS)}",
+        "CreateDate": _iso(created),
+        "ServiceSpecificCredentialId": "ACCA" + "".join(random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(17)),
+        "ServiceName": body.get("service", "codecommit.amazonaws.com"),
+    }
+    if expires is not None:
+        cred["ExpirationDate"] = _iso(_now() + datetime.timedelta(days=float(expires)))
+    SERVICE_CREDENTIALS.append(cred)
+    return cred
+
+
+def list_service_credentials(params):
+    from xml.sax.saxutils import escape
+
+    creds = SERVICE_CREDENTIALS
+    if params.get("AllUsers", ["false"])[0].lower() != "true":
+        creds = [c for c in creds if c["UserName"] == params.get("UserName", [""])[0]]
+    start = int(params.get("Marker", ["0"])[0] or 0)
+    size = int(params.get("MaxItems", ["100"])[0] or 100)
+    page = creds[start : start + size]
+    more = start + size < len(creds)
+    members = "".join(
+        "<member>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in c.items()) + "</member>" for c in page
+    )
+    marker = f"<Marker>{start + size}</Marker>" if more else ""
+    return (
+        '<ListServiceSpecificCredentialsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        f"<ListServiceSpecificCredentialsResult><ServiceSpecificCredentials>{members}</ServiceSpecificCredentials>"
+        f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>{marker}</ListServiceSpecificCredentialsResult>"
+        "<ResponseMetadata><RequestId>sandbox</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>"
+    ).encode()
+
+
 THROTTLED = (
     b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
     b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
@@ -117,6 +174,12 @@ class Control:
         if self.throttle_rate and self.rng.random() < self.throttle_rate:
             start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
             return [THROTTLED]
+        if b"Action=ListServiceSpecificCredentials" in body:
+            from urllib.parse import parse_qs
+
+            reply = list_service_credentials(parse_qs(body.decode()))
+            start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(reply)))])
+            return [reply]
         return self.app(environ, start_response)
 
     def __call__(self, environ, start_response):
@@ -129,6 +192,8 @@ class Control:
                 result, status = {"ok": True, "services": ["iam", "sts"]}, 200
             elif path == "/_sandbox/backdate" and request.method == "POST":
                 result, status = backdate(json.loads(request.get_data() or b"{}")), 200
+            elif path == "/_sandbox/service-credential" and request.method == "POST":
+                result, status = add_service_credential(json.loads(request.get_data() or b"{}")), 200
             elif path == "/_sandbox/root-keys" and request.method == "POST":
                 ROOT_KEYS["present"] = bool(json.loads(request.get_data() or b"{}").get("present", True))
                 result, status = {"root_keys": ROOT_KEYS["present"]}, 200

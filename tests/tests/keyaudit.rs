@@ -359,3 +359,50 @@ fn a_user_named_like_a_formula_stays_text_in_csv() {
         assert!(r.contains(",'=1+2,") && !r.contains(",=1+2,"), "the cell is neutralised: {r}");
     }
 }
+
+#[test]
+fn service_specific_credentials_without_expiry_or_too_old_are_findings() {
+    let w = World::new();
+    let add = |body: Value| {
+        let resp = reqwest::blocking::Client::new()
+            .post(format!("{}/_sandbox/service-credential", w.moto.url))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.text().unwrap());
+        resp.json::<Value>().unwrap()["ServiceSpecificCredentialId"].as_str().unwrap().to_string()
+    };
+    let forever = add(
+        serde_json::json!({"user": "office-user", "service": "bedrock.amazonaws.com", "days": 3, "expires_in_days": null}),
+    );
+    let expiring = add(
+        serde_json::json!({"user": "office-user", "service": "bedrock.amazonaws.com", "days": 3, "expires_in_days": 30}),
+    );
+    let old = add(
+        serde_json::json!({"user": "old-ci", "service": "codecommit.amazonaws.com", "days": 200, "expires_in_days": null}),
+    );
+    let retired = add(
+        serde_json::json!({"user": "old-ci", "service": "codecommit.amazonaws.com", "days": 300, "status": "Inactive"}),
+    );
+    let v = w.json(&[]);
+    let by_key = |k: &str| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["key"] == k)
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(by_key(&forever), ["KA-SSC-NO-EXPIRY"], "{v}");
+    assert!(by_key(&expiring).is_empty(), "a Bedrock key with an expiry is fine");
+    let mut old_checks = by_key(&old);
+    old_checks.sort();
+    assert_eq!(old_checks, ["KA-SSC-NO-EXPIRY", "KA-SSC-OLD"]);
+    assert!(by_key(&retired).is_empty(), "inactive credentials are not judged");
+    assert_eq!(v["report"]["accounts"][0]["service_credentials"], 4);
+    // In SARIF too: the rules come from the checks' table.
+    let (code, out, _) = w.audit(&["--output", "sarif"]);
+    assert!(code == 0 || code == 1);
+    assert!(out.contains("KA-SSC-NO-EXPIRY") && out.contains("KA-SSC-OLD"));
+}

@@ -73,6 +73,12 @@ pub enum CheckId {
     /// A long-lived key on this machine.
     #[serde(rename = "KA-LOCAL-LONG-LIVED")]
     LocalLongLived,
+    /// A service-specific credential that never expires.
+    #[serde(rename = "KA-SSC-NO-EXPIRY")]
+    SscNoExpiry,
+    /// A service-specific credential older than the maximum age.
+    #[serde(rename = "KA-SSC-OLD")]
+    SscOld,
 }
 
 impl CheckId {
@@ -89,6 +95,8 @@ impl CheckId {
             CheckId::NoIpRestriction => "KA-NO-IP-RESTRICTION",
             CheckId::NoOwnerTag => "KA-NO-OWNER-TAG",
             CheckId::LocalLongLived => "KA-LOCAL-LONG-LIVED",
+            CheckId::SscNoExpiry => "KA-SSC-NO-EXPIRY",
+            CheckId::SscOld => "KA-SSC-OLD",
         }
     }
 
@@ -156,7 +164,7 @@ pub struct Check {
 }
 
 /// Every check, in the order their findings are made.
-pub const CHECKS: [Check; 10] = [
+pub const CHECKS: [Check; 12] = [
     Check {
         id: CheckId::RootKey,
         severity: Severity::Critical,
@@ -219,6 +227,20 @@ pub const CHECKS: [Check; 10] = [
         title: "User with an active key has no owner tag",
         remediation: "Tag the user with its owner so someone answers for the key.",
         scope: Scope::Key(no_owner_tag),
+    },
+    Check {
+        id: CheckId::SscNoExpiry,
+        severity: Severity::Medium,
+        title: "Service-specific credential without an expiry",
+        remediation: "Replace it with one created with an age (Bedrock API keys: CredentialAgeDays), or with short-term credentials.",
+        scope: Scope::Account(ssc_no_expiry),
+    },
+    Check {
+        id: CheckId::SscOld,
+        severity: Severity::Medium,
+        title: "Active service-specific credential older than the maximum age",
+        remediation: "Create a new credential, move its users to it, then delete the old one.",
+        scope: Scope::Account(ssc_old),
     },
     Check {
         id: CheckId::NoIpRestriction,
@@ -442,6 +464,37 @@ fn local_long_lived(a: &AccountCtx) -> Vec<Finding> {
                 .map(|t| format!("last used {} days ago", (a.now - t).whole_days()))
                 .unwrap_or_else(|| "never used (or not in this account)".into());
             Finding::new(CheckId::LocalLongLived, &a.acct.id, u, Some(&k.id), format!("in {}: {age}, {used}", u.arn))
+        })
+        .collect()
+}
+
+/// Every active service-specific credential of the account, with its user.
+fn active_sscs<'a>(a: &'a AccountCtx) -> impl Iterator<Item = (&'a User, &'a crate::data::ServiceCredential)> + 'a {
+    a.acct
+        .users
+        .iter()
+        .flat_map(|u| u.service_credentials.iter().map(move |c| (u, c)))
+        .filter(|(_, c)| c.state == KeyState::Active)
+}
+
+fn ssc_no_expiry(a: &AccountCtx) -> Vec<Finding> {
+    active_sscs(a)
+        .filter(|(_, c)| c.expires.is_none())
+        .map(|(u, c)| {
+            let detail =
+                format!("{} credential created {} days ago never expires", c.service, (a.now - c.created).whole_days());
+            Finding::new(CheckId::SscNoExpiry, &a.acct.id, u, Some(&c.id), detail)
+        })
+        .collect()
+}
+
+fn ssc_old(a: &AccountCtx) -> Vec<Finding> {
+    active_sscs(a)
+        .filter(|(_, c)| (a.now - c.created).whole_days() > a.s.max_age_days)
+        .map(|(u, c)| {
+            let age = (a.now - c.created).whole_days();
+            let detail = format!("{} credential created {age} days ago (max {})", c.service, a.s.max_age_days);
+            Finding::new(CheckId::SscOld, &a.acct.id, u, Some(&c.id), detail)
         })
         .collect()
 }

@@ -67,6 +67,21 @@ impl KeyState {
     }
 }
 
+/// A service-specific credential (CodeCommit or Keyspaces password, Amazon Bedrock API key).
+#[derive(Debug, Clone)]
+pub struct ServiceCredential {
+    /// `ServiceSpecificCredentialId`.
+    pub id: String,
+    /// `codecommit.amazonaws.com`, `bedrock.amazonaws.com`, ...
+    pub service: String,
+    /// Active or Inactive.
+    pub state: KeyState,
+    /// When it was created.
+    pub created: OffsetDateTime,
+    /// When it expires (Bedrock API keys made with an age; the others never do).
+    pub expires: Option<OffsetDateTime>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Key {
     /// Key id.
@@ -106,6 +121,8 @@ pub struct User {
     pub groups: Vec<String>,
     /// Permissions boundary ARN.
     pub boundary: Option<String>,
+    /// Service-specific credentials.
+    pub service_credentials: Vec<ServiceCredential>,
 }
 
 /// A group's policies.
@@ -132,6 +149,8 @@ pub struct Account {
     pub groups: BTreeMap<String, Group>,
     /// Managed policies' default version documents by ARN.
     pub policies: BTreeMap<String, String>,
+    /// What could not be looked at (shown as warnings).
+    pub notes: Vec<String>,
 }
 
 fn dt(d: &aws_sdk_iam::primitives::DateTime) -> Option<OffsetDateTime> {
@@ -225,7 +244,51 @@ pub async fn collect(iam: &aws_sdk_iam::Client, account_id: &str, concurrency: u
         .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountAccessKeysPresent))
         .is_some_and(|v| *v > 0);
     keys(iam, &mut acct, &report, concurrency).await?;
+    service_credentials(iam, &mut acct).await;
     Ok(acct)
+}
+
+/// Every user's service-specific credentials in a few calls (ListServiceSpecificCredentials with
+/// AllUsers, paginated). Where the call is refused or unknown (an older partition, a narrower
+/// policy) the account is still audited: the note says what was not looked at.
+async fn service_credentials(iam: &aws_sdk_iam::Client, acct: &mut Account) {
+    let mut marker: Option<String> = None;
+    let mut found: Vec<(String, ServiceCredential)> = Vec::new();
+    loop {
+        let page = match iam.list_service_specific_credentials().all_users(true).set_marker(marker.clone()).send().await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                acct.notes.push(format!(
+                    "service-specific credentials were not checked: {}",
+                    sdk_error("iam:ListServiceSpecificCredentials", None, None, e)
+                ));
+                return;
+            }
+        };
+        for c in page.service_specific_credentials() {
+            found.push((
+                c.user_name().to_string(),
+                ServiceCredential {
+                    id: c.service_specific_credential_id().to_string(),
+                    service: c.service_name().to_string(),
+                    state: KeyState::from_iam(c.status().as_str()),
+                    created: dt(c.create_date()).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    expires: c.expiration_date().and_then(dt),
+                },
+            ));
+        }
+        match page.marker().filter(|_| page.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
+    }
+    let index: BTreeMap<String, usize> = acct.users.iter().enumerate().map(|(i, u)| (u.name.clone(), i)).collect();
+    for (user, c) in found {
+        if let Some(&i) = index.get(&user) {
+            acct.users[i].service_credentials.push(c);
+        }
+    }
 }
 
 fn inline_policies(list: &[aws_sdk_iam::types::PolicyDetail]) -> Vec<(String, String)> {

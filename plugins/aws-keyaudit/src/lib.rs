@@ -426,11 +426,22 @@ fn account_summary(acct: &data::Account, profile: Option<&str>, now: time::Offse
         "keys": acct.users.iter().map(|u| u.keys.iter().filter(|k| k.state != data::KeyState::Local).count()).sum::<usize>(),
         "credential_report_generated": acct.report_generated.map(shared::cache::format_z),
         "credential_report_age_hours": acct.report_generated.map(|g| ((now - g).whole_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
+        "service_credentials": acct.users.iter().map(|u| u.service_credentials.len()).sum::<usize>(),
+        "notes": acct.notes,
     })
 }
 
-/// Expired suppressions and old credential reports, on stderr.
+/// Expired suppressions, old credential reports and what could not be looked at, on stderr.
 fn warn(o: &Outcome) {
+    for a in &o.accounts {
+        for n in a["notes"].as_array().into_iter().flatten() {
+            eprintln!(
+                "aws-keyaudit: warning: {}: {}",
+                a["id"].as_str().unwrap_or("?"),
+                shared::text::clean(n.as_str().unwrap_or_default())
+            );
+        }
+    }
     for s in &o.expired {
         eprintln!(
             "aws-keyaudit: warning: a suppression expired on {} and no longer applies: {}",

@@ -406,3 +406,51 @@ fn service_specific_credentials_without_expiry_or_too_old_are_findings() {
     assert!(code == 0 || code == 1);
     assert!(out.contains("KA-SSC-NO-EXPIRY") && out.contains("KA-SSC-OLD"));
 }
+
+#[test]
+fn restrict_writes_checks_and_attaches_the_network_policy() {
+    let w = World::new();
+    let mut py = w.home.command_with(venv_bin("python"), &w.sandbox, Some(&w.moto));
+    py.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing").env("AWS_DEFAULT_REGION", "us-east-1").args([
+        "-c",
+        "import boto3, os, json; iam = boto3.client('iam', endpoint_url=os.environ['AWS_ENDPOINT_URL_IAM']); iam.create_user(UserName='app'); iam.create_access_key(UserName='app'); iam.put_user_policy(UserName='app', PolicyName='work', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]})); iam.create_user(UserName='app2'); iam.create_access_key(UserName='app2')",
+    ]);
+    let (code, _, err) = run(&mut py);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "NONE");
+    // Dry run (the default): the policy and its effect, nothing attached.
+    let (code, out, err) =
+        w.audit(&["restrict", "app", "--cidr", "198.51.100.0/24", "--cidr", "203.0.113.0/24", "--vpc", "vpc-0abc123"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Verdict"]["Now"], "NONE");
+    assert_eq!(v["Verdict"]["WithPolicy"], "RESTRICTED");
+    let cond = &v["Policy"]["Statement"][0]["Condition"];
+    assert_eq!(cond["NotIpAddress"]["aws:SourceIp"], serde_json::json!(["198.51.100.0/24", "203.0.113.0/24"]));
+    assert_eq!(cond["StringNotEquals"]["aws:SourceVpc"], serde_json::json!(["vpc-0abc123"]));
+    assert!(err.contains("dry run: nothing attached") && err.contains("--apply"), "{err}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "NONE", "a dry run attaches nothing");
+    // A range that restricts nothing is refused before anything is attached.
+    let (code, _, err) = w.audit(&["restrict", "app", "--cidr", "0.0.0.0/0", "--apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("would not restrict") && err.contains("hint:"), "{err}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "NONE");
+    // --apply attaches it and re-audits: the prediction and the audit agree.
+    let (code, out, err) = w.audit(&["restrict", "app", "--cidr", "198.51.100.0/24", "--apply"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["Applied"].as_bool(), v["Verdict"]["After"].as_str()), (Some(true), Some("RESTRICTED")), "{v}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "RESTRICTED");
+    // As a managed policy.
+    let (code, out, err) =
+        w.audit(&["restrict", "app2", "--cidr", "198.51.100.7", "--apply", "--managed", "app2-networks"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["Verdict"]["After"], "RESTRICTED");
+    assert_eq!(verdict(&w.json(&[]), "app2"), "RESTRICTED");
+    // Bad input.
+    let (code, _, err) = w.audit(&["restrict", "nobody", "--cidr", "198.51.100.0/24"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no IAM user `nobody`"), "{err}");
+    let (code, _, err) = w.audit(&["restrict", "app"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -59,6 +59,7 @@ fn help_texts() {
         ("aws-sso-sync", &["export", "--help"]),
         ("aws-sso-sync", &["session", "add", "--help"]),
         ("aws-keyaudit", &["--help"]),
+        ("aws-keyaudit", &["restrict", "--help"]),
     ];
     let s = settings(None);
     for (bin, args) in cases {

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod data;
 pub mod policy;
 pub mod report;
+pub mod restrict;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -27,6 +28,8 @@ use report::Format;
 #[derive(Debug, Parser)]
 #[command(name = "aws-keyaudit", version = shared::cli::VERSION, about, long_about = None)]
 pub struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
     /// Profile(s) to audit (repeatable; default: the usual chain).
     #[arg(long = "profile", value_name = "PROFILE", add = clap_complete::ArgValueCandidates::new(shared::cli::profile_candidates))]
     profiles: Vec<String>,
@@ -74,6 +77,13 @@ pub struct Cli {
     /// Accounts audited at once (1 to 64).
     #[arg(long, default_value_t = 4, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 64).map(|n| n as usize))]
     concurrency: usize,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Write (and with --apply attach) the policy that restricts a user's keys to known networks;
+    /// our evaluator checks it first, and the user is re-audited after.
+    Restrict(restrict::RestrictArgs),
 }
 
 fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
@@ -331,6 +341,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
     let app = App::without_profile(&global(&cli, None), shared::os::Env::from_process())?;
     app.files.check_hiding_lines()?;
+    if let Some(Cmd::Restrict(r)) = &cli.cmd {
+        return restrict::run(&cli, &app, r).await;
+    }
     let audited = gather(&cli, &app).await?;
     let outcome = evaluate(&cli, &audited, &suppressions, app.clock.now());
     if !cli.common.quiet {

@@ -111,6 +111,20 @@ struct Audited {
     calls: std::collections::BTreeMap<String, u64>,
 }
 
+/// The account the credentials belong to (GetCallerIdentity, which needs no permission).
+async fn account_of(
+    settings: &shared::client::ClientSettings,
+    creds: &shared::secret::Credentials,
+) -> Result<String, Error> {
+    let who = settings
+        .sts(Some(creds))
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
+    Ok(who.account().unwrap_or_default().to_string())
+}
+
 /// Settings and credentials of a profile (or the default chain).
 async fn resolve(
     cli: &Cli,
@@ -143,13 +157,7 @@ async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
 async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Error> {
     let profile = cli.profiles.first().cloned();
     let (settings, creds) = resolve(cli, app, &profile).await?;
-    let me = settings
-        .sts(Some(&creds))
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
-    let my_account = me.account().unwrap_or_default().to_string();
+    let my_account = account_of(&settings, &creds).await?;
     let org = settings.organizations(&creds);
     let mut ids = Vec::new();
     let mut pages = org.list_accounts().into_paginator().send();
@@ -243,13 +251,7 @@ async fn audit_with(
 ) -> Audited {
     let mut calls = Default::default();
     let result = async {
-        let who = settings
-            .sts(Some(&creds))
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
-        let account = who.account().unwrap_or_default().to_string();
+        let account = account_of(&settings, &creds).await?;
         let iam = settings.iam(&creds);
         let data = data::collect(&iam, &account, 8).await;
         calls = settings.calls.counts();

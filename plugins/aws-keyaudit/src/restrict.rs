@@ -103,13 +103,7 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
         shared::config::doc::check_value("the VPC id", v)?;
     }
     let (settings, creds) = crate::resolve(cli, app, &r.profile).await?;
-    let who = settings
-        .sts(Some(&creds))
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| credentials::sdk_error("sts:GetCallerIdentity", None, None, e))?;
-    let account = who.account().unwrap_or_default().to_string();
+    let account = crate::account_of(&settings, &creds).await?;
     let iam = settings.iam(&creds);
     let opts = options(cli);
     let acct = data::collect(&iam, &account, 8).await?;

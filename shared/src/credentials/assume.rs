@@ -177,10 +177,9 @@ mod clock_tests {
     //! MFA-session reuse at fixed instants: a cached session serves every role hop (no prompt,
     //! no call) until 15 minutes before it expires; after that the provider is asked again.
     use super::*;
-    use crate::client::ClientSettings;
     use crate::config::{AwsFiles, Base, FileKind};
     use crate::credentials::MfaProvider;
-    use crate::os::{Env, FixedClock};
+    use crate::os::Env;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
@@ -198,19 +197,8 @@ mod clock_tests {
     async fn session_at(now: OffsetDateTime, prompts: &CountingPrompt) -> Result<Option<Credentials>, Error> {
         let home = tempfile::tempdir().unwrap();
         let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
-        let files = AwsFiles::from_text("", "");
-        let settings = ClientSettings::new(&env, &files, None, 0).unwrap();
-        let clock = FixedClock(now);
-        let ctx = Context {
-            env: &env,
-            files: &files,
-            clock: &clock,
-            settings: &settings,
-            mfa: Some(prompts),
-            mfa_session_seconds: Some(43_200),
-            refresh: false,
-            quiet: true,
-        };
+        let world = crate::credentials::TestWorld::new(env, AwsFiles::from_text("", ""), now);
+        let ctx = world.ctx(Some(prompts));
         let base = Credentials::new("AKIAEXAMPLEALICE0001", "secret", None);
         let session = Credentials {
             access_key_id: "ASIAEXAMPLESESSION01".into(),

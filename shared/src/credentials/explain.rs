@@ -236,26 +236,18 @@ fn steps(ctx: &Context<'_>, plan: &Plan) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::ClientSettings;
     use crate::config::AwsFiles;
-    use crate::os::{Env, FixedClock};
+    use crate::os::Env;
 
     fn explained(config: &str, credentials: &str, profile: &str, env: &[(&str, &str)]) -> Explanation {
         let env = Env::from_pairs(env.iter().copied().chain([("HOME", "/nonexistent-home")]));
-        let files = AwsFiles::from_text(config, credentials);
-        let settings = ClientSettings::new(&env, &files, None, 0).unwrap();
-        let clock = FixedClock(time::macros::datetime!(2026-11-28 12:00 UTC));
-        let ctx = Context {
-            env: &env,
-            files: &files,
-            clock: &clock,
-            settings: &settings,
-            mfa: None,
-            mfa_session_seconds: None,
-            refresh: false,
-            quiet: true,
-        };
-        let sel = Selection::new((!profile.is_empty()).then_some(profile), &env);
+        let world = crate::credentials::TestWorld::new(
+            env,
+            AwsFiles::from_text(config, credentials),
+            time::macros::datetime!(2026-11-28 12:00 UTC),
+        );
+        let ctx = world.ctx(None);
+        let sel = Selection::new((!profile.is_empty()).then_some(profile), &world.env);
         explain(&ctx, &sel)
     }
 

@@ -332,3 +332,35 @@ pub fn profile_error(ctx: &Context<'_>, profile: &str, message: String, fix: Opt
     }
     .into()
 }
+
+/// A world for unit tests of the chain: environment, files, settings and a fixed clock, from
+/// which a [`Context`] is borrowed (no network is configured unless the environment names one).
+#[cfg(test)]
+pub(crate) struct TestWorld {
+    pub env: Env,
+    pub files: AwsFiles,
+    pub settings: crate::client::ClientSettings,
+    pub clock: crate::os::FixedClock,
+}
+
+#[cfg(test)]
+impl TestWorld {
+    pub fn new(env: Env, files: AwsFiles, now: time::OffsetDateTime) -> Self {
+        let settings = crate::client::ClientSettings::new(&env, &files, None, 0).expect("valid test settings");
+        Self { env, files, settings, clock: crate::os::FixedClock(now) }
+    }
+
+    /// A non-prompting, quiet context (MFA sessions on with `mfa`).
+    pub fn ctx<'a>(&'a self, mfa: Option<&'a dyn MfaProvider>) -> Context<'a> {
+        Context {
+            env: &self.env,
+            files: &self.files,
+            clock: &self.clock,
+            settings: &self.settings,
+            mfa,
+            mfa_session_seconds: mfa.map(|_| 43_200),
+            refresh: false,
+            quiet: true,
+        }
+    }
+}

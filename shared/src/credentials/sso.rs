@@ -198,9 +198,8 @@ mod clock_tests {
     //! at a closed port), so any refresh attempt would show up as a failure.
     use super::*;
     use crate::cache::sso::{SsoToken, write_token};
-    use crate::client::ClientSettings;
     use crate::config::AwsFiles;
-    use crate::os::{Env, FixedClock};
+    use crate::os::Env;
 
     const NOW: OffsetDateTime = time::macros::datetime!(2026-11-28 12:00 UTC);
 
@@ -225,20 +224,9 @@ mod clock_tests {
             ("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9"),
             ("AWS_MAX_ATTEMPTS", "1"),
         ]);
-        let files = AwsFiles::from_text("", "");
-        let mut settings = ClientSettings::new(&env, &files, None, 0).unwrap();
-        settings.connect_timeout = std::time::Duration::from_millis(200);
-        let clock = FixedClock(NOW);
-        let ctx = Context {
-            env: &env,
-            files: &files,
-            clock: &clock,
-            settings: &settings,
-            mfa: None,
-            mfa_session_seconds: None,
-            refresh: false,
-            quiet: true,
-        };
+        let mut world = crate::credentials::TestWorld::new(env, AwsFiles::from_text("", ""), NOW);
+        world.settings.connect_timeout = std::time::Duration::from_millis(200);
+        let ctx = world.ctx(None);
         let t = TokenFor {
             session: Some("corp".into()),
             start_url: "https://d-0000000000.awsapps.com/start".into(),

@@ -40,7 +40,9 @@ pub fn color_enabled(env: &crate::os::Env) -> bool {
 /// Writes JSON (pretty, with a trailing newline).
 pub fn print_json(value: &impl Serialize) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
+    // Keep the kind of a write error (a closed pipe is a quiet exit, see `cli::main`).
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| e.io_error_kind().map_or_else(|| std::io::Error::other(e), std::io::Error::from))?;
     writeln!(out)
 }
 

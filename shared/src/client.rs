@@ -63,8 +63,14 @@ pub struct ClientSettings {
 }
 
 /// Services we build clients for: (service id as in `AWS_ENDPOINT_URL_<ID>`, `[services]` key).
-pub const SERVICES: [(&str, &str); 5] =
-    [("STS", "sts"), ("IAM", "iam"), ("SSO", "sso"), ("SSO_OIDC", "sso_oidc"), ("ORGANIZATIONS", "organizations")];
+pub const SERVICES: [(&str, &str); 6] = [
+    ("STS", "sts"),
+    ("IAM", "iam"),
+    ("SSO", "sso"),
+    ("SSO_OIDC", "sso_oidc"),
+    ("ORGANIZATIONS", "organizations"),
+    ("CLOUDTRAIL", "cloudtrail"),
+];
 
 impl ClientSettings {
     /// Settings from the environment and (when one is in use) the profile.
@@ -208,6 +214,16 @@ impl ClientSettings {
             b = b.endpoint_url(url);
         }
         aws_sdk_organizations::Client::from_conf(b.build())
+    }
+
+    /// A CloudTrail client in `region` (event history is regional: each region is asked itself).
+    pub fn cloudtrail(&self, creds: &Credentials, region: &str) -> aws_sdk_cloudtrail::Client {
+        let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.sdk_config(Some(region), Some(creds)))
+            .interceptor(self.calls.clone());
+        if let Some(url) = self.endpoint("CLOUDTRAIL") {
+            b = b.endpoint_url(url);
+        }
+        aws_sdk_cloudtrail::Client::from_conf(b.build())
     }
 
     /// An SSO portal client in the Identity Center region.

@@ -14,6 +14,16 @@ in-process (as moto's ThreadedMotoServer does) behind a small middleware that se
                             "expires_in_days": 30 | null, "status": "Active"}
                                                a service-specific credential (moto has none):
                                                IAM ListServiceSpecificCredentials answers with them
+  POST /_sandbox/cloudtrail-events {"access_key_id": "AKIA...", "events": [{"source_ip": "198.51.100.7",
+                            "vpc_endpoint_id": "vpce-0abc" | null, "user_agent": "...", "region": "us-east-1",
+                            "event_source": "s3.amazonaws.com", "event_name": "ListBuckets", "hours_ago": 2,
+                            "count": 1}]}
+                                               CloudTrail event history (moto has no LookupEvents):
+                                               CloudTrail's LookupEvents answers with them
+  POST /_sandbox/cloudtrail-rate {"rate": 2, "burst": 2}
+                                               LookupEvents' limit per account and region
+                                               (default 2/s as AWS; 0 = unlimited)
+  GET  /_sandbox/cloudtrail-stats              {"requests": n, "throttled": n, "first": t, "last": t}
   POST /_sandbox/faults {"throttle_rate": 0.3, "seed": 1}
                                                that share of AWS requests answer 400 Throttling
   GET  /_sandbox/health
@@ -155,6 +165,166 @@ def list_service_credentials(params):
     ).encode()
 
 
+# CloudTrail event history, which moto lacks: LookupEvents (awsJson1.1, X-Amz-Target
+# com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents) over fixture events, per
+# account and region, newest first, 90 days kept, paginated with NextToken, and limited per account
+# and region like AWS (token bucket, ThrottlingException beyond it).
+CLOUDTRAIL_EVENTS = []
+CLOUDTRAIL_LIMIT = {"rate": 2.0, "burst": 2.0}
+CLOUDTRAIL_STATS = {"requests": 0, "throttled": 0, "first": None, "last": None}
+_ct_buckets = {}
+_ct_lock = threading.Lock()
+LOOKUP_KEYS = {"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"}
+
+
+def _key_owner(access_key_id):
+    """(account, user) owning an access key, or None."""
+    for account in list(iam_backends.keys()):
+        backend = iam_backends[account]["aws"]
+        for user in backend.users.values():
+            if any(k.access_key_id == access_key_id for k in user.access_keys):
+                return account, user
+    return None
+
+
+def add_cloudtrail_events(body):
+    key_id = body["access_key_id"]
+    owner = _key_owner(key_id)
+    account, user = (owner[0], owner[1].name) if owner else (body.get("account_id", DEFAULT_ACCOUNT_ID), body.get("user", "unknown"))
+    added = 0
+    for spec in body.get("events", []):
+        count = int(spec.get("count", 1))
+        for i in range(count):
+            when = _now() - datetime.timedelta(hours=float(spec.get("hours_ago", 1)), minutes=i)
+            vpce = spec.get("vpc_endpoint_id")
+            record = {
+                "eventVersion": "1.10",
+                "userIdentity": {
+                    "type": "IAMUser",
+                    "principalId": "AIDA" + key_id[4:20],
+                    "arn": f"arn:aws:iam::{account}:user/{user}",
+                    "accountId": account,
+                    "accessKeyId": key_id,
+                    "userName": user,
+                },
+                "eventTime": _iso(when),
+                "eventSource": spec.get("event_source", "s3.amazonaws.com"),
+                "eventName": spec.get("event_name", "ListBuckets"),
+                "awsRegion": spec.get("region", "us-east-1"),
+                "sourceIPAddress": spec.get("source_ip") or ("10.0.1.23" if vpce else "198.51.100.7"),
+                "userAgent": spec.get("user_agent", "aws-cli/2.32.0 md/command#s3.ls"),
+                "requestParameters": None,
+                "responseElements": None,
+                "requestID": f"req-{len(CLOUDTRAIL_EVENTS)}",
+                "eventID": f"{len(CLOUDTRAIL_EVENTS):08d}-0000-4000-8000-000000000000",
+                "readOnly": True,
+                "eventType": "AwsApiCall",
+                "managementEvent": True,
+                "recipientAccountId": account,
+                "eventCategory": "Management",
+            }
+            if vpce:
+                record["vpcEndpointId"] = vpce
+                record["vpcEndpointAccountId"] = account
+            CLOUDTRAIL_EVENTS.append({"account": account, "region": record["awsRegion"], "key": key_id, "user": user, "time": when, "record": record})
+            added += 1
+    return {"added": added, "account": account, "user": user}
+
+
+def _ct_error(start_response, code, message, status="400 Bad Request"):
+    reply = json.dumps({"__type": code, "message": message}).encode()
+    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(reply)))])
+    return [reply]
+
+
+def _ct_take(account, region):
+    rate, burst = CLOUDTRAIL_LIMIT["rate"], CLOUDTRAIL_LIMIT["burst"]
+    if rate <= 0:
+        return True
+    now = time.monotonic()
+    with _ct_lock:
+        tokens, last = _ct_buckets.get((account, region), (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        if tokens < 1:
+            _ct_buckets[(account, region)] = (tokens, now)
+            return False
+        _ct_buckets[(account, region)] = (tokens - 1, now)
+        return True
+
+
+def lookup_events(environ, body, start_response):
+    import re
+
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=([^/]+)/\d{8}/([^/]+)/cloudtrail/aws4_request", auth)
+    if not m:
+        return _ct_error(start_response, "UnrecognizedClientException", "The security token included in the request is invalid.")
+    caller, region = m.group(1), m.group(2)
+    owner = _key_owner(caller)
+    account = owner[0] if owner else DEFAULT_ACCOUNT_ID
+    now = time.time()
+    with _ct_lock:
+        CLOUDTRAIL_STATS["requests"] += 1
+        CLOUDTRAIL_STATS["first"] = CLOUDTRAIL_STATS["first"] or now
+        CLOUDTRAIL_STATS["last"] = now
+    if not _ct_take(account, region):
+        with _ct_lock:
+            CLOUDTRAIL_STATS["throttled"] += 1
+        return _ct_error(start_response, "ThrottlingException", "Rate exceeded")
+    try:
+        req = json.loads(body or b"{}")
+    except ValueError:
+        return _ct_error(start_response, "SerializationException", "Start of structure or map found where not expected.")
+    attrs = req.get("LookupAttributes") or []
+    if len(attrs) > 1 or any(a.get("AttributeKey") not in LOOKUP_KEYS or not a.get("AttributeValue") for a in attrs):
+        return _ct_error(start_response, "InvalidLookupAttributesException", "You can only specify one lookup attribute with a valid key and value.")
+    max_results = int(req.get("MaxResults", 50))
+    if not 1 <= max_results <= 50:
+        return _ct_error(start_response, "InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+    end = datetime.datetime.fromtimestamp(float(req.get("EndTime", now)), datetime.timezone.utc).replace(tzinfo=None)
+    start = datetime.datetime.fromtimestamp(float(req.get("StartTime", now - 90 * 86400)), datetime.timezone.utc).replace(tzinfo=None)
+    if start > end:
+        return _ct_error(start_response, "InvalidTimeRangeException", "Start time must be before end time.")
+    oldest = _now() - datetime.timedelta(days=90)
+    field = {"AccessKeyId": "key", "Username": "user"}
+    matches = [
+        e for e in CLOUDTRAIL_EVENTS
+        if e["account"] == account and e["region"] == region and max(start, oldest) <= e["time"] <= end
+        and all(
+            (e[field[a["AttributeKey"]]] if a["AttributeKey"] in field else e["record"].get(a["AttributeKey"][0].lower() + a["AttributeKey"][1:])) == a["AttributeValue"]
+            for a in attrs
+        )
+    ]
+    matches.sort(key=lambda e: e["time"], reverse=True)
+    token = req.get("NextToken")
+    offset = 0
+    if token:
+        if not (token.startswith("ct-") and token[3:].isdigit()):
+            return _ct_error(start_response, "InvalidNextTokenException", "Invalid NextToken.")
+        offset = int(token[3:])
+    page = matches[offset : offset + max_results]
+    events = [
+        {
+            "EventId": e["record"]["eventID"],
+            "EventName": e["record"]["eventName"],
+            "ReadOnly": "true",
+            "AccessKeyId": e["key"],
+            "EventTime": e["time"].replace(tzinfo=datetime.timezone.utc).timestamp(),
+            "EventSource": e["record"]["eventSource"],
+            "Username": e["user"],
+            "Resources": [],
+            "CloudTrailEvent": json.dumps(e["record"]),
+        }
+        for e in page
+    ]
+    out = {"Events": events}
+    if offset + max_results < len(matches):
+        out["NextToken"] = f"ct-{offset + max_results}"
+    reply = json.dumps(out).encode()
+    start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(reply)))])
+    return [reply]
+
+
 THROTTLED = (
     b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
     b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
@@ -174,6 +344,8 @@ class Control:
         if self.throttle_rate and self.rng.random() < self.throttle_rate:
             start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
             return [THROTTLED]
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith("CloudTrail_20131101.LookupEvents"):
+            return lookup_events(environ, body, start_response)
         if b"Action=ListServiceSpecificCredentials" in body:
             from urllib.parse import parse_qs
 
@@ -189,11 +361,20 @@ class Control:
         request = Request(environ)
         try:
             if path == "/_sandbox/health":
-                result, status = {"ok": True, "services": ["iam", "sts"]}, 200
+                result, status = {"ok": True, "services": ["iam", "sts", "cloudtrail"]}, 200
             elif path == "/_sandbox/backdate" and request.method == "POST":
                 result, status = backdate(json.loads(request.get_data() or b"{}")), 200
             elif path == "/_sandbox/service-credential" and request.method == "POST":
                 result, status = add_service_credential(json.loads(request.get_data() or b"{}")), 200
+            elif path == "/_sandbox/cloudtrail-events" and request.method == "POST":
+                result, status = add_cloudtrail_events(json.loads(request.get_data() or b"{}")), 200
+            elif path == "/_sandbox/cloudtrail-rate" and request.method == "POST":
+                body = json.loads(request.get_data() or b"{}")
+                CLOUDTRAIL_LIMIT.update(rate=float(body.get("rate", 2)), burst=float(body.get("burst", 2)))
+                _ct_buckets.clear()
+                result, status = dict(CLOUDTRAIL_LIMIT), 200
+            elif path == "/_sandbox/cloudtrail-stats":
+                result, status = dict(CLOUDTRAIL_STATS), 200
             elif path == "/_sandbox/root-keys" and request.method == "POST":
                 ROOT_KEYS["present"] = bool(json.loads(request.get_data() or b"{}").get("present", True))
                 result, status = {"root_keys": ROOT_KEYS["present"]}, 200

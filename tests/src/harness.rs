@@ -129,14 +129,22 @@ impl Moto {
 
     /// `POST /_sandbox/backdate` (see tests/sandbox/moto_server.py).
     pub fn backdate(&self, body: serde_json::Value) -> serde_json::Value {
-        let resp = reqwest::blocking::Client::new()
-            .post(format!("{}/_sandbox/backdate", self.url))
-            .json(&body)
-            .send()
-            .expect("moto answers");
+        self.control("backdate", Some(body))
+    }
+
+    /// A control route of tests/sandbox/moto_server.py: `POST /_sandbox/<route>` with `body`, or
+    /// `GET` without one; panics unless it succeeds.
+    pub fn control(&self, route: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+        let client = reqwest::blocking::Client::new();
+        let url = format!("{}/_sandbox/{route}", self.url);
+        let resp = match body {
+            Some(b) => client.post(url).json(&b).send(),
+            None => client.get(url).send(),
+        }
+        .expect("moto answers");
         let status = resp.status();
         let value: serde_json::Value = resp.json().expect("JSON");
-        assert!(status.is_success(), "backdate failed: {value}");
+        assert!(status.is_success(), "{route} failed: {value}");
         value
     }
 
@@ -240,6 +248,7 @@ impl Home {
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url);
         // IAM goes to moto, or to the emulator (which refuses it) so nothing ever leaves the machine.
         cmd.env("AWS_ENDPOINT_URL_IAM", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
+        cmd.env("AWS_ENDPOINT_URL_CLOUDTRAIL", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
         cmd
     }
 }

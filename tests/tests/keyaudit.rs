@@ -23,6 +23,23 @@ impl World {
         Self { sandbox, moto, home, keys: serde_json::from_str(&out).unwrap() }
     }
 
+    /// Without the scenario's users: only what the test creates.
+    fn bare() -> Self {
+        Self { sandbox: Sandbox::start(standard_scenario()), moto: Moto::start(), home: Home::new(), keys: Value::Null }
+    }
+
+    /// Runs a boto3 snippet against moto (IAM) as moto's default principal; its stdout.
+    fn boto3(&self, code: &str) -> String {
+        let mut py = self.home.command_with(venv_bin("python"), &self.sandbox, Some(&self.moto));
+        py.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .args(["-c", &format!("import boto3, os, json\niam = boto3.client('iam', endpoint_url=os.environ['AWS_ENDPOINT_URL_IAM'])\n{code}")]);
+        let (code, out, err) = run(&mut py);
+        assert_eq!(code, 0, "{err}");
+        out
+    }
+
     fn audit(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = self.home.command_with(binary("aws-keyaudit"), &self.sandbox, Some(&self.moto));
         // The audit runs as a moto principal: STS and IAM both at moto.
@@ -452,5 +469,123 @@ fn restrict_writes_checks_and_attaches_the_network_policy() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no IAM user `nobody`"), "{err}");
     let (code, _, err) = w.audit(&["restrict", "app"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// A user `app` allowed S3, with one key, used from two /24s, a VPC endpoint and by an AWS
+/// service in the last days; older and other-region calls beside. Returns the key id.
+fn used_key(w: &World) -> String {
+    let key = w
+        .boto3(
+            "iam.create_user(UserName='app')\n\
+             k = iam.create_access_key(UserName='app')['AccessKey']['AccessKeyId']\n\
+             iam.put_user_policy(UserName='app', PolicyName='work', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))\n\
+             print(k)",
+        )
+        .trim()
+        .to_string();
+    let added = w.moto.control(
+        "cloudtrail-events",
+        Some(serde_json::json!({"access_key_id": key, "events": [
+            {"source_ip": "198.51.100.10", "count": 3, "user_agent": "Boto3/1.40.0 md/Botocore#1.40.0", "hours_ago": 5},
+            {"source_ip": "198.51.100.20", "count": 2, "user_agent": "Boto3/1.40.0 md/Botocore#1.40.0 \u{1b}[2J", "hours_ago": 30},
+            {"source_ip": "203.0.113.9", "count": 2, "event_source": "sts.amazonaws.com", "event_name": "GetCallerIdentity", "hours_ago": 50},
+            {"vpc_endpoint_id": "vpce-0abc123", "count": 2, "hours_ago": 2},
+            {"source_ip": "ec2.amazonaws.com", "count": 1, "hours_ago": 3},
+            {"source_ip": "192.0.2.1", "hours_ago": 960},
+            {"source_ip": "192.0.2.2", "region": "eu-west-1", "hours_ago": 4},
+        ]})),
+    );
+    assert_eq!(added["added"], 12);
+    key
+}
+
+#[test]
+fn usage_names_the_networks_endpoints_and_agents_of_each_key() {
+    let w = World::bare();
+    let key = used_key(&w);
+    let v = w.json(&["--usage"]);
+    let usage = v["usage"].as_array().unwrap();
+    assert_eq!(usage.len(), 1, "{v}");
+    let u = &usage[0];
+    assert_eq!((u["key"].as_str(), u["user"].as_str()), (Some(key.as_str()), Some("app")));
+    assert_eq!(u["events"], 10, "30 days of us-east-1: not the 40-day-old call, not eu-west-1: {u}");
+    assert_eq!(u["complete"], true);
+    assert_eq!(
+        u["networks"],
+        serde_json::json!([{"cidr": "198.51.100.0/27", "events": 5, "addresses": 2}, {"cidr": "203.0.113.9/32", "events": 2, "addresses": 1}])
+    );
+    assert_eq!(u["vpc_endpoints"], serde_json::json!([{"value": "vpce-0abc123", "events": 2}]));
+    assert_eq!(u["via_aws_services"], serde_json::json!([{"value": "ec2.amazonaws.com", "events": 1}]));
+    assert_eq!(u["regions"], serde_json::json!([{"value": "us-east-1", "events": 10}]));
+    assert!(u["user_agents"].to_string().contains("\\\\e[2J"), "the escape is shown, not kept: {u}");
+    // Beside the findings: the user-level restriction finding carries the user's keys' usage.
+    let ip = v["findings"].as_array().unwrap().iter().find(|f| f["check"] == "KA-NO-IP-RESTRICTION").unwrap();
+    assert_eq!(ip["usage"]["events"], 10, "{ip}");
+    // Paced under LookupEvents' limit (the sandbox enforces 2/s per account and region).
+    assert_eq!(w.moto.control("cloudtrail-stats", None)["throttled"], 0);
+    // More regions on request.
+    let v = w.json(&["--usage", "--usage-region", "eu-west-1", "--days", "90"]);
+    assert_eq!(v["usage"][0]["events"], 12, "{}", v["usage"]);
+    assert_eq!(v["usage"][0]["regions_searched"], serde_json::json!(["eu-west-1", "us-east-1"]));
+    // Every people-facing format shows it.
+    let (_, table, _) = w.audit(&["--usage", "--output", "table"]);
+    assert!(table.contains("198.51.100.0/27 (5)") && table.contains("vpce-0abc123 (2)"), "{table}");
+    assert!(!table.contains('\u{1b}'), "no raw escape reaches the terminal");
+    let (_, csv, _) = w.audit(&["--usage", "--output", "csv"]);
+    assert!(csv.lines().next().unwrap().ends_with(",usage") && csv.contains("203.0.113.9/32 (2)"), "{csv}");
+    let (_, md, _) = w.audit(&["--usage", "--output", "markdown"]);
+    assert!(md.contains("| Usage |") && md.contains("Where the active keys were used from"), "{md}");
+    let (_, sarif, _) = w.audit(&["--usage", "--output", "sarif"]);
+    assert!(sarif.contains("\"usage\"") && sarif.contains("198.51.100.0/27"));
+    let (_, text, _) = w.audit(&["--usage", "--output", "text"]);
+    assert!(text.contains("10 events in 30 days"), "{text}");
+    // Without --usage, no CloudTrail call and no usage field.
+    let before = w.moto.control("cloudtrail-stats", None)["requests"].clone();
+    let v = w.json(&[]);
+    assert!(v.get("usage").is_none() && v["findings"][0].get("usage").is_none());
+    assert_eq!(w.moto.control("cloudtrail-stats", None)["requests"], before);
+    // Bad input.
+    let (code, _, err) = w.audit(&["--usage", "--days", "91"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn restrict_from_usage_covers_what_was_used_and_the_replay_shows_what_a_narrower_policy_breaks() {
+    let w = World::bare();
+    used_key(&w);
+    // From usage: both ranges and the endpoint; replayed on the history, nothing denied.
+    let (code, out, err) = w.audit(&["restrict", "app", "--from-usage"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let cond = &v["Policy"]["Statement"][0]["Condition"];
+    assert_eq!(cond["NotIpAddress"]["aws:SourceIp"], serde_json::json!(["198.51.100.0/27", "203.0.113.9/32"]));
+    assert_eq!(cond["StringNotEquals"]["aws:SourceVpce"], serde_json::json!(["vpce-0abc123"]));
+    assert_eq!(v["Verdict"]["WithPolicy"], "RESTRICTED");
+    assert_eq!((v["Replay"]["Events"].as_u64(), v["Replay"]["WouldBeDenied"].as_u64()), (Some(10), Some(0)), "{v}");
+    assert!(err.contains("none would have been denied"), "{err}");
+    // Narrowed by hand: the other /24 would have been cut off, and the dry run says which calls.
+    let (code, out, err) = w.audit(&["restrict", "app", "--cidr", "198.51.100.0/24", "--vpce", "vpce-0abc123"]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Replay"]["WouldBeDenied"], 2, "{v}");
+    assert_eq!(v["Replay"]["Denied"][0]["source"], "203.0.113.9");
+    assert_eq!(v["Replay"]["Denied"][0]["call"], "sts:GetCallerIdentity");
+    assert!(err.contains("2 would have been denied") && err.contains("203.0.113.9"), "{err}");
+    // ... and --apply refuses it, attaching nothing.
+    let (code, _, err) =
+        w.audit(&["restrict", "app", "--cidr", "198.51.100.0/24", "--vpce", "vpce-0abc123", "--apply"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not attached") && err.contains("--force"), "{err}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "NONE");
+    // Applied from usage: the re-audit, the prediction and the audit all say RESTRICTED.
+    let (code, out, err) = w.audit(&["restrict", "app", "--from-usage", "--apply"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Verdict"]["WithPolicy"], v["Verdict"]["After"]);
+    assert_eq!((v["Applied"].as_bool(), v["Verdict"]["After"].as_str()), (Some(true), Some("RESTRICTED")), "{v}");
+    assert_eq!(verdict(&w.json(&[]), "app"), "RESTRICTED");
+    // Bad input: a malformed endpoint id never reaches a policy.
+    let (code, _, err) = w.audit(&["restrict", "app", "--vpce", "vpce-0abc\"}]"]);
     assert_eq!(code, 2, "{err}");
 }

@@ -280,6 +280,9 @@ pub struct Finding {
     /// The suppression's reason, when muted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_because: Option<String>,
+    /// `--usage`: where the key (for a user-level finding: the user's active keys) was used from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::usage::Usage>,
 }
 
 impl Finding {
@@ -304,6 +307,7 @@ impl Finding {
             detail,
             analysis: None,
             suppressed_because: None,
+            usage: None,
         }
     }
 }
@@ -702,6 +706,7 @@ mod threshold_tests {
             created: NOW - Duration::days(age_days),
             last_used: last_used_days.map(|d| NOW - Duration::days(d)),
             last_service: None,
+            last_region: None,
         }
     }
 

@@ -13,8 +13,8 @@ use shared::credentials::sdk_error;
 use shared::error::Error;
 use time::OffsetDateTime;
 
-/// A report key slot: (active, last_rotated, last_used_date, last_used_service).
-pub type Slot = (bool, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<String>);
+/// A report key slot: (active, last_rotated, last_used_date, last_used_service, last_used_region).
+pub type Slot = (bool, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<String>, Option<String>);
 
 /// One credential-report row (the fields the checks use).
 #[derive(Debug, Clone, Default)]
@@ -27,7 +27,7 @@ pub struct ReportRow {
     pub created: Option<OffsetDateTime>,
     /// `password_enabled`.
     pub password_enabled: bool,
-    /// Slots 1 and 2: (active, last_rotated, last_used_date, last_used_service).
+    /// Slots 1 and 2: (active, last_rotated, last_used_date, last_used_service, last_used_region).
     pub keys: [Slot; 2],
 }
 
@@ -94,6 +94,8 @@ pub struct Key {
     pub last_used: Option<OffsetDateTime>,
     /// Service of the last use.
     pub last_service: Option<String>,
+    /// Region of the last use (where CloudTrail event history is looked up).
+    pub last_region: Option<String>,
 }
 
 /// A user with what the checks need.
@@ -151,6 +153,8 @@ pub struct Account {
     pub policies: BTreeMap<String, String>,
     /// What could not be looked at (shown as warnings).
     pub notes: Vec<String>,
+    /// `--usage`: where each active key was used from, by key id.
+    pub usage: BTreeMap<String, crate::usage::Usage>,
 }
 
 fn dt(d: &aws_sdk_iam::primitives::DateTime) -> Option<OffsetDateTime> {
@@ -168,12 +172,13 @@ pub fn parse_report(csv_bytes: &[u8]) -> Result<Vec<ReportRow>, String> {
     let col = |name: &str| headers.iter().position(|h| h == name);
     let need = |name: &str| col(name).ok_or_else(|| format!("the credential report has no `{name}` column"));
     let (u, a, c, p) = (need("user")?, need("arn")?, need("user_creation_time")?, need("password_enabled")?);
-    let slot = |n: u8| -> Result<[usize; 4], String> {
+    let slot = |n: u8| -> Result<[usize; 5], String> {
         Ok([
             need(&format!("access_key_{n}_active"))?,
             need(&format!("access_key_{n}_last_rotated"))?,
             need(&format!("access_key_{n}_last_used_date"))?,
             need(&format!("access_key_{n}_last_used_service"))?,
+            need(&format!("access_key_{n}_last_used_region"))?,
         ])
     };
     let (s1, s2) = (slot(1)?, slot(2)?);
@@ -181,12 +186,13 @@ pub fn parse_report(csv_bytes: &[u8]) -> Result<Vec<ReportRow>, String> {
     for rec in r.records() {
         let rec = rec.map_err(|e| e.to_string())?;
         let g = |i: usize| rec.get(i).unwrap_or("");
-        let key = |s: [usize; 4]| {
+        let key = |s: [usize; 5]| {
             (
                 g(s[0]).eq_ignore_ascii_case("true"),
                 cell(g(s[1])).and_then(parse_timestamp),
                 cell(g(s[2])).and_then(parse_timestamp),
                 cell(g(s[3])).map(str::to_string),
+                cell(g(s[4])).map(str::to_string),
             )
         };
         out.push(ReportRow {
@@ -421,8 +427,8 @@ async fn user_keys(iam: &aws_sdk_iam::Client, user: &str, row: Option<&ReportRow
                 _ => None,
             }
         });
-        let (last_used, last_service) = match slot {
-            Some(s) => (s.2, s.3.clone()),
+        let (last_used, last_service, last_region) = match slot {
+            Some(s) => (s.2, s.3.clone(), s.4.clone()),
             None => {
                 let id = m.access_key_id().unwrap_or_default();
                 let lu = iam
@@ -435,10 +441,18 @@ async fn user_keys(iam: &aws_sdk_iam::Client, user: &str, row: Option<&ReportRow
                 (
                     u.and_then(|x| x.last_used_date()).and_then(dt),
                     u.map(|x| x.service_name().to_string()).filter(|s| s != "N/A"),
+                    u.map(|x| x.region().to_string()).filter(|s| s != "N/A"),
                 )
             }
         };
-        keys.push(Key { id: m.access_key_id().unwrap_or_default().into(), state, created, last_used, last_service });
+        keys.push(Key {
+            id: m.access_key_id().unwrap_or_default().into(),
+            state,
+            created,
+            last_used,
+            last_service,
+            last_region,
+        });
     }
     Ok(keys)
 }
@@ -458,6 +472,7 @@ mod tests {
         assert_eq!(rows[1].user, "a,b");
         assert!(rows[1].password_enabled);
         assert_eq!(rows[1].keys[0].3.as_deref(), Some("s3"));
+        assert_eq!(rows[1].keys[0].4.as_deref(), Some("us-east-1"));
         assert!(parse_report(b"user,arn\nx,y\n").unwrap_err().contains("user_creation_time"));
     }
 }

@@ -7,6 +7,7 @@ pub mod data;
 pub mod policy;
 pub mod report;
 pub mod restrict;
+pub mod usage;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -74,6 +75,20 @@ pub struct Cli {
     /// The shared flags (`--region`, `-v`, `-q`, `--cli-read-timeout`, `--cli-connect-timeout`).
     #[command(flatten)]
     common: shared::cli::CommonArgs,
+    /// Also show where each active key was used from: CloudTrail event history (LookupEvents),
+    /// paced under its limit of 2 calls per second per region (about half a second per key).
+    #[arg(long)]
+    usage: bool,
+    /// --usage and restrict's dry run: days of event history to read (1 to 90).
+    #[arg(long, global = true, default_value_t = 30, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 90).map(|n| n as u32))]
+    days: u32,
+    /// --usage: also read this region's history for every key (repeatable; always read: the
+    /// region the credential report says the key was last used in, else us-east-1).
+    #[arg(long = "usage-region", global = true, value_name = "REGION", value_parser = shared::cli::parse_region)]
+    usage_regions: Vec<String>,
+    /// --usage: the newest events read per key and region.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1000, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 100_000).map(|n| n as usize))]
+    usage_max_events: usize,
     /// Accounts audited at once (1 to 64).
     #[arg(long, default_value_t = 4, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 64).map(|n| n as usize))]
     concurrency: usize,
@@ -221,16 +236,7 @@ async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Err
 /// whatever finished first; a progress bar on a terminal (accounts done, findings so far).
 async fn run_jobs(cli: &Cli, jobs: impl Iterator<Item = impl std::future::Future<Output = Audited>>) -> Vec<Audited> {
     let jobs: Vec<_> = jobs.collect();
-    let bar = if !cli.common.quiet && jobs.len() > 1 && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(jobs.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} accounts") {
-            b.set_style(style.progress_chars("=> "));
-        }
-        b.set_message("auditing");
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = progress(cli, jobs.len() > 1, jobs.len() as u64, "auditing", "accounts");
     let mut done: Vec<(usize, Audited)> =
         futures_util::stream::iter(jobs.into_iter().enumerate().map(|(i, job)| async move { (i, job.await) }))
             .buffer_unordered(cli.concurrency.max(1))
@@ -240,6 +246,25 @@ async fn run_jobs(cli: &Cli, jobs: impl Iterator<Item = impl std::future::Future
     bar.finish_and_clear();
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, a)| a).collect()
+}
+
+/// A progress bar on a terminal (hidden when `visible` is false, with `-q`, or off a TTY).
+fn progress(cli: &Cli, visible: bool, len: u64, msg: &'static str, unit: &str) -> indicatif::ProgressBar {
+    if !visible || cli.common.quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit}"))
+    {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b.set_message(msg);
+    b
+}
+
+/// What `--usage` (and restrict's dry run) reads.
+fn usage_options(cli: &Cli) -> usage::Options {
+    usage::Options { days: cli.days, rate: usage::LOOKUP_RATE, max_events: cli.usage_max_events }
 }
 
 async fn audit_with(
@@ -258,6 +283,24 @@ async fn audit_with(
         let mut data = data?;
         if cli.local {
             local_keys(app, &iam, &mut data).await;
+        }
+        if cli.usage {
+            let targets: Vec<usage::Target> = data
+                .users
+                .iter()
+                .flat_map(|u| u.keys.iter())
+                .filter(|k| k.state == data::KeyState::Active)
+                .map(|k| usage::Target::new(&k.id, k.last_region.as_deref(), &cli.usage_regions))
+                .collect();
+            // One account: its own bar; many: the accounts' bar is already showing.
+            let one = cli.profiles.len() <= 1 && !cli.all_profiles && cli.org_role.is_none();
+            let bar = progress(cli, one, 0, "reading CloudTrail", "key lookups");
+            data.usage = usage::collect(&settings, &creds, &targets, &usage_options(cli), app.clock.now(), &bar).await;
+            bar.finish_and_clear();
+            calls = settings.calls.counts();
+            if let Some(e) = data.usage.values().find_map(|u| u.error.as_ref()) {
+                data.notes.push(format!("key usage was not (fully) read: {e}"));
+            }
         }
         Ok::<_, Error>(data)
     }
@@ -315,6 +358,7 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
                 last_used: last,
                 last_service: None,
+                last_region: None,
             }],
             ..data::User::default()
         });
@@ -329,6 +373,8 @@ struct Outcome {
     accounts: Vec<serde_json::Value>,
     expired: Vec<checks::Suppression>,
     calls: std::collections::BTreeMap<String, u64>,
+    /// `--usage`: every key looked up (account, user, key and its usage).
+    usage: Vec<usage::KeyUsage>,
     /// Accounts that could not be audited, of how many.
     failures: usize,
     targets: usize,
@@ -397,6 +443,7 @@ fn evaluate(
         accounts: Vec::new(),
         expired: Vec::new(),
         calls: Default::default(),
+        usage: Vec::new(),
         failures: 0,
         targets: audited.len(),
         first_error_code: None,
@@ -408,7 +455,11 @@ fn evaluate(
         }
         match (&a.account, &a.error) {
             (Some(acct), _) if seen.insert(acct.id.clone()) => {
-                o.findings.extend(checks::run(acct, &settings, now));
+                let mut found = checks::run(acct, &settings, now);
+                if cli.usage {
+                    attach_usage(cli, acct, &mut found, &mut o.usage);
+                }
+                o.findings.extend(found);
                 o.accounts.push(account_summary(acct, a.profile.as_deref(), now));
             }
             (None, Some(e)) => {
@@ -431,6 +482,33 @@ fn evaluate(
     }
     o.expired = checks::suppress(&mut o.findings, suppressions, now);
     o
+}
+
+/// `--usage`: each finding gets its key's usage (a user-level one: the user's keys together),
+/// and every key looked up is listed, with or without findings.
+fn attach_usage(cli: &Cli, acct: &data::Account, found: &mut [checks::Finding], all: &mut Vec<usage::KeyUsage>) {
+    for f in found.iter_mut() {
+        f.usage = match &f.key {
+            Some(k) => acct.usage.get(k).cloned(),
+            None => acct
+                .users
+                .iter()
+                .find(|u| u.name == f.user)
+                .and_then(|u| usage::Usage::merged(cli.days, u.keys.iter().filter_map(|k| acct.usage.get(&k.id)))),
+        };
+    }
+    for u in &acct.users {
+        for k in &u.keys {
+            if let Some(usage) = acct.usage.get(&k.id) {
+                all.push(usage::KeyUsage {
+                    account: acct.id.clone(),
+                    user: u.name.clone(),
+                    key: k.id.clone(),
+                    usage: usage.clone(),
+                });
+            }
+        }
+    }
 }
 
 fn account_summary(acct: &data::Account, profile: Option<&str>, now: time::OffsetDateTime) -> serde_json::Value {
@@ -478,23 +556,30 @@ fn warn(o: &Outcome) {
 fn render(cli: &Cli, o: &Outcome) -> std::io::Result<()> {
     let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() { Format::Table } else { Format::Json });
     let failing: Vec<&checks::Finding> = o.findings.iter().filter(|f| f.status == Status::Fail).collect();
+    let usage = cli.usage.then_some(o.usage.as_slice());
     match format {
-        Format::Table => output::print_text(&report::table(&o.findings)),
+        Format::Table => output::print_text(&report::table(&o.findings, usage)),
         Format::Text => output::render(
             output::Style::Text,
-            &output::Rows::new(&report::COLUMNS, report::rows(&o.findings), &failing),
+            &output::Rows::new(&report::columns(cli.usage), report::rows(&o.findings, cli.usage), &failing),
         ),
-        Format::Csv => output::print_text(&report::csv(&o.findings).map_err(std::io::Error::other)?),
+        Format::Csv => output::print_text(&report::csv(&o.findings, cli.usage).map_err(std::io::Error::other)?),
         Format::Sarif => output::print_json(&report::sarif(&o.findings, shared::cli::VERSION)),
-        Format::Markdown => output::print_text(&report::markdown(&o.findings, &o.accounts)),
-        Format::Json => output::print_json(&json!({
+        Format::Markdown => output::print_text(&report::markdown(&o.findings, &o.accounts, usage)),
+        Format::Json => output::print_json(&{
+            let mut doc = json!({
             "report": {"generated_at": shared::cache::format_z(o.now), "tool": format!("aws-keyaudit {}", shared::cli::VERSION), "accounts": o.accounts,
                 "settings": {"max_age_days": cli.max_age_days, "max_unused_days": cli.max_unused_days, "grace_days": cli.grace_days, "owner_tag": cli.owner_tag, "max_allowed_addresses": cli.max_allowed_addresses.to_string()}},
             "summary": report::summary(&o.findings),
             "findings": o.findings,
             "expired_suppressions": o.expired,
             "calls": o.calls,
-        })),
+            });
+            if let Some(u) = usage {
+                doc["usage"] = json!(u);
+            }
+            doc
+        }),
     }
 }
 

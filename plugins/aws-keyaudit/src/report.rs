@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::checks::{CHECKS, Finding, Severity, Status};
+use crate::usage::{self, KeyUsage};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,44 +58,71 @@ pub fn summary(findings: &[Finding]) -> Value {
 /// The columns of the people-facing forms (table, markdown, text).
 pub const COLUMNS: [&str; 6] = ["Severity", "Check", "Account", "User", "Key", "Finding"];
 
-/// FAIL findings, most severe first, as rows of [`COLUMNS`].
-pub fn rows(findings: &[Finding]) -> Vec<Vec<String>> {
+/// [`COLUMNS`], and `Usage` with `--usage`.
+pub fn columns(usage: bool) -> Vec<&'static str> {
+    let mut c = COLUMNS.to_vec();
+    if usage {
+        c.push("Usage");
+    }
+    c
+}
+
+/// FAIL findings, most severe first, as rows of [`columns`].
+pub fn rows(findings: &[Finding], usage: bool) -> Vec<Vec<String>> {
     sorted(findings)
         .into_iter()
         .filter(|f| f.status == Status::Fail)
         .map(|f| {
-            vec![
+            let mut row = vec![
                 f.severity.as_str().to_string(),
                 f.check.to_string(),
                 f.account.clone(),
                 f.user.clone(),
                 f.key.clone().unwrap_or_default(),
                 f.detail.clone(),
-            ]
+            ];
+            if usage {
+                row.push(f.usage.as_ref().map(usage::Usage::line).unwrap_or_else(|| "-".into()));
+            }
+            row
         })
         .collect()
 }
 
-/// The table (FAIL findings; muted ones counted below it).
-pub fn table(findings: &[Finding]) -> String {
-    let mut rows = rows(findings);
+/// The table (FAIL findings; muted ones counted below it), and with `--usage` the usage of every
+/// key looked up.
+pub fn table(findings: &[Finding], usage: Option<&[KeyUsage]>) -> String {
+    let mut rows = rows(findings, usage.is_some());
     for r in &mut rows {
         r[0] = r[0].to_uppercase();
     }
     let muted = findings.iter().filter(|f| f.status == Status::Muted).count();
-    let mut out = if rows.is_empty() { "No findings.".to_string() } else { shared::output::table(&COLUMNS, &rows) };
+    let mut out = if rows.is_empty() {
+        "No findings.".to_string()
+    } else {
+        shared::output::table(&columns(usage.is_some()), &rows)
+    };
     if muted > 0 {
         out.push_str(&format!("\n{muted} finding{} muted by the ignore file.", if muted == 1 { "" } else { "s" }));
+    }
+    if let Some(all) = usage {
+        out.push_str("\n\nWhere the active keys were used from (CloudTrail event history):\n");
+        out.push_str(&if all.is_empty() {
+            "No active keys.".to_string()
+        } else {
+            shared::output::table(&usage::COLUMNS, &usage::rows(all))
+        });
     }
     out
 }
 
-/// CSV with a header row (the shared writer: RFC 4180, formulas neutralised).
-pub fn csv(findings: &[Finding]) -> Result<String, String> {
+/// CSV with a header row (the shared writer: RFC 4180, formulas neutralised); with `--usage`
+/// a last `usage` column.
+pub fn csv(findings: &[Finding], usage: bool) -> Result<String, String> {
     let rows: Vec<Vec<String>> = sorted(findings)
         .into_iter()
         .map(|f| {
-            vec![
+            let mut row = vec![
                 f.id.clone(),
                 f.severity.as_str().to_string(),
                 f.check.to_string(),
@@ -106,26 +134,30 @@ pub fn csv(findings: &[Finding]) -> Result<String, String> {
                 f.title.to_string(),
                 f.detail.clone(),
                 f.suppressed_because.clone().unwrap_or_default(),
-            ]
+            ];
+            if usage {
+                row.push(f.usage.as_ref().map(usage::Usage::line).unwrap_or_default());
+            }
+            row
         })
         .collect();
-    shared::output::csv(
-        &[
-            "id",
-            "severity",
-            "check",
-            "status",
-            "account",
-            "user",
-            "arn",
-            "key",
-            "title",
-            "detail",
-            "suppressed_because",
-        ],
-        &rows,
-    )
-    .map_err(|e| e.to_string())
+    let mut headers = vec![
+        "id",
+        "severity",
+        "check",
+        "status",
+        "account",
+        "user",
+        "arn",
+        "key",
+        "title",
+        "detail",
+        "suppressed_because",
+    ];
+    if usage {
+        headers.push("usage");
+    }
+    shared::output::csv(&headers, &rows).map_err(|e| e.to_string())
 }
 
 fn level(s: Severity) -> &'static str {
@@ -174,6 +206,9 @@ pub fn sarif(findings: &[Finding], version: &str) -> Value {
                 "partialFingerprints": {"findingId/v1": f.id},
                 "properties": {"account": f.account, "user": f.user, "severity": f.severity.as_str()},
             });
+            if let Some(u) = &f.usage {
+                r["properties"]["usage"] = serde_json::to_value(u).unwrap_or_default();
+            }
             if let Some(reason) = &f.suppressed_because {
                 r["suppressions"] = json!([{"kind": "external", "justification": reason}]);
             }
@@ -191,7 +226,7 @@ pub fn sarif(findings: &[Finding], version: &str) -> Value {
 }
 
 /// Markdown (the shared table writer: cells cannot break out of their row).
-pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
+pub fn markdown(findings: &[Finding], accounts: &[Value], usage: Option<&[KeyUsage]>) -> String {
     let mut out = String::from("# aws-keyaudit report\n\n");
     for a in accounts {
         out.push_str(&format!(
@@ -203,6 +238,10 @@ pub fn markdown(findings: &[Finding], accounts: &[Value]) -> String {
         ));
     }
     out.push('\n');
-    out.push_str(&shared::output::markdown(&COLUMNS, &rows(findings)));
+    out.push_str(&shared::output::markdown(&columns(usage.is_some()), &rows(findings, usage.is_some())));
+    if let Some(all) = usage {
+        out.push_str("\n## Where the active keys were used from (CloudTrail event history)\n\n");
+        out.push_str(&shared::output::markdown(&usage::COLUMNS, &usage::rows(all)));
+    }
     out
 }

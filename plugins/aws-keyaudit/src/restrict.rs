@@ -1,15 +1,23 @@
-//! `aws-keyaudit restrict USER --cidr C [--vpc V] [--apply] [--managed NAME]`: from a
-//! KA-NO-IP-RESTRICTION finding to its fix. It writes the policy that restricts a user's keys to
-//! known networks: one Deny of every action and resource when the request comes from outside the
-//! given ranges (`NotIpAddress` on `aws:SourceIp`) and outside the given VPCs (`StringNotEquals`
-//! on `aws:SourceVpc`), except requests AWS services make on the user's behalf
-//! (`aws:ViaAWSService` = false). That is exactly the shape the verdict recognises as RESTRICTED, and
-//! before anything is attached our own evaluator judges the user's policies with it added: the
-//! printed prediction and the later audit cannot disagree. A dry run is the default; `--apply`
-//! attaches it (inline, or as the managed policy NAME) and re-audits the user.
+//! `aws-keyaudit restrict USER [--cidr C ...] [--vpc V ...] [--vpce E ...] [--from-usage] [--apply]
+//! [--managed NAME]`: from a KA-NO-IP-RESTRICTION finding to its fix. It writes the policy that
+//! restricts a user's keys to known networks: one Deny of every action and resource when the
+//! request comes from outside the given ranges (`NotIpAddress` on `aws:SourceIp`) and outside the
+//! given VPCs and VPC endpoints (`StringNotEquals` on `aws:SourceVpc` / `aws:SourceVpce`), except
+//! requests AWS services make on the user's behalf (`aws:ViaAWSService` = false). That is exactly
+//! the shape the verdict recognises as RESTRICTED, and before anything is attached our own
+//! evaluator judges the user's policies with it added: the printed prediction and the later audit
+//! cannot disagree.
 //!
-//! IAM permissions: those of the audit, plus `iam:PutUserPolicy` (or `iam:CreatePolicy` and
-//! `iam:AttachUserPolicy` with `--managed`).
+//! `--from-usage` takes the networks and endpoints from the keys' CloudTrail history (see
+//! [`crate::usage`]). Whatever the source, the history of the last `--days` days is replayed
+//! against the networks the evaluator says the policy leaves allowed: the dry run (the default)
+//! shows which past calls would have been denied, and `--apply` refuses to attach a policy that
+//! would have denied any (unless `--force`), then attaches it (inline, or as the managed policy
+//! NAME) and re-audits the user.
+//!
+//! IAM permissions: those of the audit, `cloudtrail:LookupEvents` for the replay and
+//! `--from-usage`, plus `iam:PutUserPolicy` (or `iam:CreatePolicy` and `iam:AttachUserPolicy` with
+//! `--managed`).
 
 use std::process::ExitCode;
 
@@ -19,7 +27,7 @@ use shared::app::App;
 use shared::credentials;
 use shared::error::{Error, exit};
 
-use crate::{Cli, checks, data, policy};
+use crate::{Cli, checks, data, policy, usage};
 
 /// The inline policy's name.
 pub const POLICY_NAME: &str = "aws-keyaudit-network-restriction";
@@ -34,11 +42,21 @@ pub struct RestrictArgs {
     #[arg(long = "cidr", value_name = "CIDR", value_parser = crate::parse_cidr)]
     cidrs: Vec<IpNet>,
     /// A VPC the keys may be used from through its endpoints (repeatable), e.g. vpc-0abc123.
-    #[arg(long = "vpc", value_name = "VPC")]
+    #[arg(long = "vpc", value_name = "VPC", value_parser = |v: &str| vpc_id(v, "vpc-"))]
     vpcs: Vec<String>,
+    /// A VPC endpoint the keys may be used through (repeatable), e.g. vpce-0abc123.
+    #[arg(long = "vpce", value_name = "VPCE", value_parser = |v: &str| vpc_id(v, "vpce-"))]
+    vpces: Vec<String>,
+    /// Add the networks and VPC endpoints the keys were used from in the last --days days
+    /// (CloudTrail event history).
+    #[arg(long)]
+    from_usage: bool,
     /// Attach the policy (default: a dry run that only shows it and its effect).
     #[arg(long)]
     apply: bool,
+    /// With --apply: attach even when past calls would have been denied.
+    #[arg(long, requires = "apply")]
+    force: bool,
     /// Attach it as a customer-managed policy of this name instead of an inline one.
     #[arg(long, value_name = "NAME", requires = "apply")]
     managed: Option<String>,
@@ -47,15 +65,31 @@ pub struct RestrictArgs {
     profile: Option<String>,
 }
 
-/// The restriction policy for these networks.
-pub fn document(cidrs: &[IpNet], vpcs: &[String]) -> Value {
+/// A VPC (`vpc-`) or endpoint (`vpce-`) id: the prefix and hex digits, nothing else (it goes
+/// into a policy).
+fn vpc_id(v: &str, prefix: &str) -> Result<String, String> {
+    let ok = v
+        .strip_prefix(prefix)
+        .is_some_and(|h| !h.is_empty() && h.len() <= 17 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok { Ok(v.to_string()) } else { Err(format!("`{}` is not an id like {prefix}0abc123", shared::text::clip(v))) }
+}
+
+/// The restriction policy for these networks, VPCs and VPC endpoints.
+pub fn document(cidrs: &[IpNet], vpcs: &[String], vpces: &[String]) -> Value {
     let mut condition = serde_json::Map::new();
     if !cidrs.is_empty() {
         let ranges: Vec<String> = IpNet::aggregate(&cidrs.to_vec()).iter().map(ToString::to_string).collect();
         condition.insert("NotIpAddress".into(), json!({ "aws:SourceIp": ranges }));
     }
+    let mut not_equals = serde_json::Map::new();
     if !vpcs.is_empty() {
-        condition.insert("StringNotEquals".into(), json!({ "aws:SourceVpc": vpcs }));
+        not_equals.insert("aws:SourceVpc".into(), json!(vpcs));
+    }
+    if !vpces.is_empty() {
+        not_equals.insert("aws:SourceVpce".into(), json!(vpces));
+    }
+    if !not_equals.is_empty() {
+        condition.insert("StringNotEquals".into(), Value::Object(not_equals));
     }
     condition.insert("Bool".into(), json!({ "aws:ViaAWSService": "false" }));
     json!({
@@ -91,16 +125,61 @@ fn find<'a>(acct: &'a data::Account, name: &str) -> Result<&'a data::User, Error
     })
 }
 
+/// The user's active keys' history (for `--from-usage` and the replay).
+async fn history(
+    cli: &Cli,
+    app: &App,
+    settings: &shared::client::ClientSettings,
+    creds: &shared::secret::Credentials,
+    user: &data::User,
+) -> Result<Vec<usage::Event>, String> {
+    let targets: Vec<usage::Target> = user
+        .keys
+        .iter()
+        .filter(|k| k.state == data::KeyState::Active)
+        .map(|k| usage::Target::new(&k.id, k.last_region.as_deref(), &cli.usage_regions))
+        .collect();
+    let bar = crate::progress(cli, true, 0, "reading CloudTrail", "key lookups");
+    let found = usage::collect(settings, creds, &targets, &crate::usage_options(cli), app.clock.now(), &bar).await;
+    bar.finish_and_clear();
+    let mut events = Vec::new();
+    for u in found.into_values() {
+        if let Some(e) = u.error {
+            return Err(e);
+        }
+        events.extend(u.records);
+    }
+    Ok(events)
+}
+
+/// `--from-usage`: the networks and VPC endpoints of the history, added to the ones named.
+fn add_usage(r: &mut RestrictArgs, events: &[usage::Event]) {
+    for n in usage::networks(events) {
+        if let Some(net) = policy::parse_net(&n.cidr) {
+            r.cidrs.push(net);
+        }
+    }
+    for e in events {
+        // The id goes into a policy: only well-formed ones (a hostile history cannot inject).
+        if let Some(v) = e.vpc_endpoint.as_deref().filter(|v| vpc_id(v, "vpce-").is_ok())
+            && !r.vpces.iter().any(|x| x == v)
+        {
+            r.vpces.push(v.to_string());
+        }
+    }
+}
+
+fn print(out: &Value) -> Result<(), Error> {
+    shared::output::print_json(out).map_err(|e| Error::Io { context: "writing the output".into(), source: e })
+}
+
 /// Runs `restrict`.
 pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Error> {
-    if r.cidrs.is_empty() && r.vpcs.is_empty() {
+    if r.cidrs.is_empty() && r.vpcs.is_empty() && r.vpces.is_empty() && !r.from_usage {
         return Err(Error::usage(
             "name the networks the keys may be used from",
-            Some("add --cidr RANGE (repeatable) and/or --vpc VPC_ID".into()),
+            Some("add --cidr RANGE, --vpc VPC_ID or --vpce ENDPOINT_ID (repeatable), or --from-usage".into()),
         ));
-    }
-    for v in &r.vpcs {
-        shared::config::doc::check_value("the VPC id", v)?;
     }
     let (settings, creds) = crate::resolve(cli, app, &r.profile).await?;
     let account = crate::account_of(&settings, &creds).await?;
@@ -108,7 +187,26 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
     let opts = options(cli);
     let acct = data::collect(&iam, &account, 8).await?;
     let user = find(&acct, &r.user)?;
-    let doc = document(&r.cidrs, &r.vpcs);
+    let events = history(cli, app, &settings, &creds, user).await;
+    let mut r = r.clone();
+    if r.from_usage {
+        match &events {
+            Ok(ev) => add_usage(&mut r, ev),
+            Err(e) => {
+                return Err(Error::usage(
+                    format!("the keys' history could not be read, so --from-usage has nothing to build on: {e}"),
+                    Some("name the networks with --cidr / --vpce, or allow cloudtrail:LookupEvents".into()),
+                ));
+            }
+        }
+        if r.cidrs.is_empty() && r.vpces.is_empty() && r.vpcs.is_empty() {
+            return Err(Error::usage(
+                format!("`{}`'s active keys made no calls in the last {} days", user.name, cli.days),
+                Some("look further back with --days 90 or --usage-region REGION, or name --cidr ranges".into()),
+            ));
+        }
+    }
+    let doc = document(&r.cidrs, &r.vpcs, &r.vpces);
     let now = verdict_of(&acct, user, &opts);
     let mut with = user.clone();
     with.inline.push((POLICY_NAME.into(), doc.to_string()));
@@ -119,7 +217,7 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
         "Policy": doc, "Verdict": {"Now": now.verdict, "WithPolicy": predicted.verdict}, "Applied": false,
     });
     if predicted.verdict != policy::Verdict::Restricted {
-        shared::output::print_json(&out).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+        print(&out)?;
         if !quiet {
             let why: Vec<String> = predicted.evidence.iter().map(|e| e.note.clone()).collect();
             eprintln!(
@@ -131,24 +229,51 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
         }
         return Ok(ExitCode::from(exit::VERDICT));
     }
-    if !r.apply {
-        shared::output::print_json(&out).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
-        if !quiet {
-            eprintln!(
-                "aws-keyaudit: dry run: nothing attached; this policy takes `{}` from {} to RESTRICTED (our evaluator)",
-                user.name,
-                serde_json::to_value(now.verdict).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-            );
-            eprintln!("hint: run again with --apply to attach it");
+    // The replay uses the networks our evaluator reads out of the policy, not the flags: what it
+    // says would be denied is what the audit will call the restriction.
+    let replayed = events.as_ref().ok().map(|ev| {
+        let nets: Vec<IpNet> = predicted.allowed_cidrs.iter().filter_map(|c| policy::parse_net(c)).collect();
+        usage::replay(ev, &nets, &predicted.allowed_vpcs)
+    });
+    out["Replay"] = match (&replayed, &events) {
+        (Some(rp), _) => {
+            json!({"Days": cli.days, "Events": rp.events, "Allowed": rp.allowed, "WouldBeDenied": rp.would_be_denied, "NotJudged": rp.not_judged, "Denied": rp.denied})
         }
-        return Ok(ExitCode::SUCCESS);
+        (None, Err(e)) => json!({"Days": cli.days, "Error": e}),
+        (None, Ok(_)) => Value::Null,
+    };
+    let denied = replayed.as_ref().map_or(0, |rp| rp.would_be_denied);
+    if !quiet {
+        say_replay(cli, &user.name, replayed.as_ref(), events.as_ref().err());
     }
-    attach(&iam, r, &account, &user.name, &doc).await?;
+    if !r.apply || (denied > 0 && !r.force) {
+        print(&out)?;
+        if !quiet {
+            if r.apply {
+                eprintln!("aws-keyaudit: not attached: the policy would have denied {denied} of the calls above");
+                eprintln!(
+                    "hint: add the missing ranges (--cidr, --vpce, or --from-usage), or attach anyway with --force"
+                );
+            } else {
+                eprintln!(
+                    "aws-keyaudit: dry run: nothing attached; this policy takes `{}` from {} to RESTRICTED (our evaluator)",
+                    user.name,
+                    serde_json::to_value(now.verdict)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                );
+                eprintln!("hint: run again with --apply to attach it");
+            }
+        }
+        return Ok(if denied > 0 { ExitCode::from(exit::VERDICT) } else { ExitCode::SUCCESS });
+    }
+    attach(&iam, &r, &account, &user.name, &doc).await?;
     let after_data = data::collect(&iam, &account, 8).await?;
     let after = verdict_of(&after_data, find(&after_data, &r.user)?, &opts);
     out["Applied"] = json!(true);
     out["Verdict"]["After"] = json!(after.verdict);
-    shared::output::print_json(&out).map_err(|e| Error::Io { context: "writing the output".into(), source: e })?;
+    print(&out)?;
     if !quiet {
         eprintln!(
             "aws-keyaudit: attached; `{}` re-audited: {}",
@@ -157,6 +282,42 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
         );
     }
     Ok(if after.verdict == policy::Verdict::Restricted { ExitCode::SUCCESS } else { ExitCode::from(exit::VERDICT) })
+}
+
+/// The replay's outcome on stderr.
+fn say_replay(cli: &Cli, user: &str, replayed: Option<&usage::Replay>, error: Option<&String>) {
+    match (replayed, error) {
+        (Some(rp), _) if rp.would_be_denied == 0 => eprintln!(
+            "aws-keyaudit: replayed on {} calls of `{user}`'s keys in the last {} days: none would have been denied{}",
+            rp.events,
+            cli.days,
+            if rp.not_judged > 0 {
+                format!(" ({} through VPC endpoints not judged)", rp.not_judged)
+            } else {
+                String::new()
+            }
+        ),
+        (Some(rp), _) => {
+            eprintln!(
+                "aws-keyaudit: replayed on {} calls of `{user}`'s keys in the last {} days: {} would have been denied:",
+                rp.events, cli.days, rp.would_be_denied
+            );
+            for d in &rp.denied {
+                eprintln!(
+                    "  {} {} from {}{}",
+                    d["time"].as_str().unwrap_or("?"),
+                    shared::text::clean(d["call"].as_str().unwrap_or("?")),
+                    shared::text::clean(d["source"].as_str().unwrap_or("?")),
+                    d["vpc_endpoint"].as_str().map(|v| format!(" via {}", shared::text::clean(v))).unwrap_or_default()
+                );
+            }
+        }
+        (None, Some(e)) => eprintln!(
+            "aws-keyaudit: warning: the keys' history could not be read, so the policy was not replayed on past calls: {}",
+            shared::text::clean(e)
+        ),
+        (None, None) => {}
+    }
 }
 
 async fn attach(
@@ -207,11 +368,15 @@ mod tests {
 
     #[test]
     fn the_policy_is_what_the_verdict_calls_restricted() {
-        let doc =
-            document(&["198.51.100.0/24".parse().unwrap(), "198.51.101.0/24".parse().unwrap()], &["vpc-0abc".into()]);
+        let doc = document(
+            &["198.51.100.0/24".parse().unwrap(), "198.51.101.0/24".parse().unwrap()],
+            &["vpc-0abc".into()],
+            &["vpce-0def".into()],
+        );
         let c = &doc["Statement"][0]["Condition"];
         assert_eq!(c["NotIpAddress"]["aws:SourceIp"], json!(["198.51.100.0/23"]), "adjacent ranges aggregate");
         assert_eq!(c["StringNotEquals"]["aws:SourceVpc"], json!(["vpc-0abc"]));
+        assert_eq!(c["StringNotEquals"]["aws:SourceVpce"], json!(["vpce-0def"]));
         assert_eq!(c["Bool"]["aws:ViaAWSService"], "false");
         let principal = policy::Principal {
             name: "u".into(),

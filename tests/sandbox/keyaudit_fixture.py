@@ -2,6 +2,7 @@
 
   keyaudit_fixture.py scenario        every check and every IP verdict, one user each
   keyaudit_fixture.py bulk N          N users, every second one with an access key
+  keyaudit_fixture.py events K        K CloudTrail calls for every access key (each key from its own address)
 
 IAM is reached through AWS_ENDPOINT_URL_IAM (moto, started by tests/sandbox/moto_server.py);
 key ages are set through its /_sandbox/backdate route. Prints a JSON summary.
@@ -125,6 +126,23 @@ def bulk(n):
     return {"users": n, "with_keys": (n + 1) // 2}
 
 
+def events(k):
+    keys = 0
+    for page in iam.get_paginator("list_users").paginate():
+        for u in page["Users"]:
+            for key in iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"]:
+                keys += 1
+                body = {"access_key_id": key["AccessKeyId"], "events": [{"source_ip": f"198.51.{keys // 250}.{keys % 250 + 1}", "count": k}]}
+                req = urllib.request.Request(ENDPOINT + "/_sandbox/cloudtrail-events", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+                urllib.request.urlopen(req).read()
+    return {"keys": keys, "events": keys * k}
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "scenario"
-    print(json.dumps(scenario() if what == "scenario" else bulk(int(sys.argv[2]))))
+    if what == "scenario":
+        print(json.dumps(scenario()))
+    elif what == "events":
+        print(json.dumps(events(int(sys.argv[2]))))
+    else:
+        print(json.dumps(bulk(int(sys.argv[2]))))

@@ -3,7 +3,10 @@
 //! the median, min, max and p90 wall time. No figure here is asserted by a test: speed claims
 //! are measured, not hard-coded.
 //!
-//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync,keyaudit,config,memory] [--keyaudit-users N] [--target-dir DIR]
+//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync,keyaudit,usage,config,memory] [--keyaudit-users N] [--usage-keys N] [--target-dir DIR]
+//!
+//! With `--only`, the sections run replace their namesakes in the existing BENCHMARKS.md and
+//! bench/results.json; the other sections are kept.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -380,6 +383,69 @@ fn bench_keyaudit(bin: &Path, runs: usize, users: usize, md: &mut Vec<String>) -
     json!({"users": users, "aws_keyaudit": stat_json(&ours), "per_user": stat_json(&per_user), "calls": [our_calls, pu_calls]})
 }
 
+/// `aws-keyaudit --usage` on `keys` keys under CloudTrail's LookupEvents limit (2 requests per
+/// second per account and region, enforced by the sandbox): the lookups' time against the bound
+/// the limit sets (requests ÷ rate), with the audit's own time taken out.
+fn bench_usage(bin: &Path, keys: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws-keyaudit --usage: {keys} keys at 2 LookupEvents per second");
+    let sandbox = Sandbox::start(standard_scenario());
+    let moto = e2e::harness::Moto::start();
+    let home = Home::new();
+    let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+    py.arg(workspace_root().join("tests/sandbox/keyaudit_fixture.py")).args(["bulk", &(keys * 2).to_string()]);
+    assert!(py.status().expect("fixture").success());
+    // Three calls per key from its own address, logged in us-east-1.
+    let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+    py.arg(workspace_root().join("tests/sandbox/keyaudit_fixture.py")).args(["events", "3"]);
+    let out = py.output().expect("events");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seeded: Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
+    let with_keys = seeded["keys"].as_u64().unwrap_or(0);
+    let run = |usage: bool| {
+        let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, Some(&moto));
+        c.args(["--output", "json"])
+            .env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        if usage {
+            c.arg("--usage");
+        }
+        let start = Instant::now();
+        let out = c.output().expect("aws-keyaudit");
+        let secs = start.elapsed().as_secs_f64();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+        (secs, serde_json::from_slice::<Value>(&out.stdout).expect("JSON"))
+    };
+    let stats = |moto: &e2e::harness::Moto| moto.control("cloudtrail-stats", None);
+    let (plain, _) = run(false);
+    let before = stats(&moto);
+    let (with_usage, doc) = run(true);
+    let after = stats(&moto);
+    let requests = after["requests"].as_u64().unwrap_or(0) - before["requests"].as_u64().unwrap_or(0);
+    let throttled = after["throttled"].as_u64().unwrap_or(0) - before["throttled"].as_u64().unwrap_or(0);
+    let summarised = doc["usage"].as_array().map_or(0, Vec::len);
+    let events: u64 = doc["usage"].as_array().into_iter().flatten().filter_map(|u| u["events"].as_u64()).sum();
+    let lookups = with_usage - plain;
+    // The limit's bound: the first call at once, each next one 1/rate later.
+    let bound = (requests.saturating_sub(1)) as f64 / 2.0;
+    let ratio = lookups / bound.max(0.001);
+    eprintln!(
+        "  {with_keys} keys: {requests} LookupEvents ({throttled} throttled) in {lookups:.1} s; bound {bound:.1} s: {ratio:.3}×"
+    );
+    md.push("## aws-keyaudit --usage (CloudTrail event history)\n".into());
+    md.push(format!(
+        "{with_keys} active keys with 3 calls each in the sandbox's CloudTrail, which enforces LookupEvents' limit of 2 requests per second per account and region (ThrottlingException beyond it). The lookups' time is `--usage` minus the same audit without it.\n"
+    ));
+    md.push("| keys | LookupEvents requests | throttled | audit without --usage s | with --usage s | lookups s | bound (requests ÷ rate) s | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |".into());
+    md.push(format!(
+        "| {with_keys} | {requests} | {throttled} | {plain:.1} | {with_usage:.1} | {lookups:.1} | {bound:.1} | **{ratio:.3}×** |"
+    ));
+    md.push(format!(
+        "\n- {summarised} keys summarised ({events} events); target: within 1.10× of the bound, no throttling.\n"
+    ));
+    json!({"keys": with_keys, "requests": requests, "throttled": throttled, "audit_s": plain, "with_usage_s": with_usage, "lookups_s": lookups, "bound_s": bound, "ratio": ratio, "events": events})
+}
+
 /// Parsing and resolving a 10,000-profile config, in process (the tools do exactly this first).
 fn bench_big_config(runs: usize, md: &mut Vec<String>) -> Value {
     use shared::config::{AwsFiles, resolve};
@@ -475,6 +541,10 @@ fn main() {
         let users: usize = arg("--keyaudit-users").and_then(|r| r.parse().ok()).unwrap_or(2000);
         results["keyaudit"] = bench_keyaudit(&bin, runs, users, &mut md);
     }
+    if want("usage") {
+        let keys: usize = arg("--usage-keys").and_then(|r| r.parse().ok()).unwrap_or(200);
+        results["usage"] = bench_usage(&bin, keys, &mut md);
+    }
     if want("whoami") {
         results["whoami"] = bench_whoami(&bin, runs, &mut md);
     }
@@ -502,8 +572,50 @@ fn main() {
     results["binary_sizes_mb"] = binary_sizes(&bin, &mut md);
     let root = workspace_root();
     std::fs::create_dir_all(root.join("bench")).expect("mkdir bench");
+    let mut text = md.join("\n") + "\n";
+    if only.is_some() {
+        // A partial run keeps the sections and figures it did not measure.
+        let old = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+        text = merge_sections(&old, &text);
+        let old: Value = std::fs::read_to_string(root.join("bench/results.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| json!({}));
+        if let (Value::Object(mut all), Value::Object(new)) = (old, results.clone()) {
+            all.extend(new);
+            results = Value::Object(all);
+        }
+    }
     std::fs::write(root.join("bench/results.json"), serde_json::to_string_pretty(&results).unwrap() + "\n")
         .expect("write results");
-    std::fs::write(root.join("BENCHMARKS.md"), md.join("\n") + "\n").expect("write BENCHMARKS.md");
+    std::fs::write(root.join("BENCHMARKS.md"), &text).expect("write BENCHMARKS.md");
     println!("{}", md.join("\n"));
+}
+
+/// `old` with each `## ` section of `new` put in place of its namesake (or appended), and the
+/// preamble (title, machine) taken from `new`.
+fn merge_sections(old: &str, new: &str) -> String {
+    fn split(text: &str) -> (String, Vec<(String, String)>) {
+        let mut pre = String::new();
+        let mut sections: Vec<(String, String)> = Vec::new();
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("## ") {
+                sections.push((line.trim().to_string(), String::new()));
+            }
+            match sections.last_mut() {
+                Some((_, body)) => body.push_str(line),
+                None => pre.push_str(line),
+            }
+        }
+        (pre, sections)
+    }
+    let (_, mut sections) = split(old);
+    let (pre, fresh) = split(new);
+    for (title, body) in fresh {
+        match sections.iter_mut().find(|(t, _)| *t == title) {
+            Some(s) => s.1 = body,
+            None => sections.push((title, body)),
+        }
+    }
+    pre + &sections.into_iter().map(|(_, b)| b).collect::<String>()
 }

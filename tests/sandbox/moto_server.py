@@ -24,8 +24,14 @@ in-process (as moto's ThreadedMotoServer does) behind a small middleware that se
                                                LookupEvents' limit per account and region
                                                (default 2/s as AWS; 0 = unlimited)
   GET  /_sandbox/cloudtrail-stats              {"requests": n, "throttled": n, "first": t, "last": t}
-  POST /_sandbox/faults {"throttle_rate": 0.3, "seed": 1}
-                                               that share of AWS requests answer 400 Throttling
+  POST /_sandbox/faults {"throttle_rate": 0.3, "seed": 1, "latency_ms": 100,
+                         "accounts": {"111111111111": {"throttle_rate": 0.5, "deny": true}}}
+                                               that share of AWS requests answer 400 Throttling;
+                                               every AWS request waits latency_ms first; the
+                                               requests of one account (by the caller's access
+                                               key) are throttled at their own rate, or refused
+                                               (403 AccessDenied)
+  GET  /_sandbox/faults                        {"throttled": {"<account>": n}}: the per-account throttles so far
   GET  /_sandbox/health
 Reset with moto's own POST /moto-api/reset.
 
@@ -259,9 +265,8 @@ def lookup_events(environ, body, start_response):
     m = re.search(r"Credential=([^/]+)/\d{8}/([^/]+)/cloudtrail/aws4_request", auth)
     if not m:
         return _ct_error(start_response, "UnrecognizedClientException", "The security token included in the request is invalid.")
-    caller, region = m.group(1), m.group(2)
-    owner = _key_owner(caller)
-    account = owner[0] if owner else DEFAULT_ACCOUNT_ID
+    region = m.group(2)
+    account = caller_account(environ) or DEFAULT_ACCOUNT_ID
     now = time.time()
     with _ct_lock:
         CLOUDTRAIL_STATS["requests"] += 1
@@ -325,6 +330,23 @@ def lookup_events(environ, body, start_response):
     return [reply]
 
 
+DENIED = (
+    b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+    b"<Code>AccessDenied</Code><Message>User is not authorized to perform this action (sandbox fault)</Message></Error>"
+    b"<RequestId>sandbox</RequestId></ErrorResponse>"
+)
+
+
+def caller_account(environ):
+    """The account of the request's signing key (moto's own mapping), or None when unsigned."""
+    import re
+
+    from moto.iam.models import get_account_id_from
+
+    m = re.search(r"Credential=([A-Z0-9]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(m.group(1)) if m else None
+
+
 THROTTLED = (
     b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
     b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
@@ -336,14 +358,30 @@ class Control:
         self.app = app
         self.throttle_rate = 0.0
         self.rng = random.Random(0)
+        self.latency = 0.0
+        self.accounts = {}
+        self.lock = threading.Lock()
 
     def aws(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        if self.latency:
+            time.sleep(self.latency)
         if self.throttle_rate and self.rng.random() < self.throttle_rate:
             start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
             return [THROTTLED]
+        fault = self.accounts.get(caller_account(environ)) if self.accounts else None
+        if fault and fault.get("deny"):
+            start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(DENIED)))])
+            return [DENIED]
+        if fault and fault.get("throttle_rate"):
+            with self.lock:
+                throttled = fault["rng"].random() < float(fault["throttle_rate"])
+                fault["throttled"] = fault.get("throttled", 0) + throttled
+            if throttled:
+                start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
+                return [THROTTLED]
         if environ.get("HTTP_X_AMZ_TARGET", "").endswith("CloudTrail_20131101.LookupEvents"):
             return lookup_events(environ, body, start_response)
         if b"Action=ListServiceSpecificCredentials" in body:
@@ -378,11 +416,17 @@ class Control:
             elif path == "/_sandbox/root-keys" and request.method == "POST":
                 ROOT_KEYS["present"] = bool(json.loads(request.get_data() or b"{}").get("present", True))
                 result, status = {"root_keys": ROOT_KEYS["present"]}, 200
+            elif path == "/_sandbox/faults" and request.method == "GET":
+                result, status = {"throttled": {a: f.get("throttled", 0) for a, f in self.accounts.items()}}, 200
             elif path == "/_sandbox/faults" and request.method == "POST":
                 body = json.loads(request.get_data() or b"{}")
                 self.throttle_rate = float(body.get("throttle_rate", 0.0))
                 self.rng = random.Random(body.get("seed", 0))
-                result, status = {"throttle_rate": self.throttle_rate}, 200
+                self.latency = float(body.get("latency_ms", 0)) / 1000.0
+                self.accounts = {
+                    str(a): dict(f, rng=random.Random(body.get('seed', 0))) for a, f in (body.get("accounts") or {}).items()
+                }
+                result, status = {"throttle_rate": self.throttle_rate, "latency_ms": self.latency * 1000, "accounts": sorted(self.accounts)}, 200
             else:
                 result, status = {"error": f"no control route {request.method} {path}"}, 404
         except (KeyError, ValueError, TypeError) as e:

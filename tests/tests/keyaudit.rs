@@ -284,30 +284,7 @@ fn org_role_audits_every_account_of_the_organisation() {
     let sandbox = Sandbox::start(standard_scenario());
     let moto = Moto::start();
     let home = Home::new();
-    let script = r#"
-import json, os, urllib.request, boto3
-kw = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-org = boto3.client("organizations", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
-org.create_organization(FeatureSet="ALL")
-ids = []
-for name in ["team-a", "team-b"]:
-    status = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
-    ids.append(status["AccountId"])
-sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
-for acct in ids:
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="setup")["Credentials"]
-    iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], region_name="us-east-1", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
-    iam.create_user(UserName=f"robot-{acct}")
-    iam.create_access_key(UserName=f"robot-{acct}")
-    body = json.dumps({"user": f"robot-{acct}", "key_index": 0, "days": 150, "account_id": acct}).encode()
-    urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL_IAM"] + "/_sandbox/backdate", data=body, headers={"Content-Type": "application/json"})).read()
-print(json.dumps(ids))
-"#;
-    let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
-    py.args(["-c", script]);
-    let (code, out, err) = run(&mut py);
-    assert_eq!(code, 0, "{err}");
-    let ids: Vec<String> = serde_json::from_str(&out).unwrap();
+    let ids = organisation(&home, &sandbox, &moto, &["team-a", "team-b"]);
     let mut cmd = home.command_with(binary("aws-keyaudit"), &sandbox, Some(&moto));
     cmd.args(["--org-role", "OrganizationAccountAccessRole", "--output", "json"])
         .env("AWS_ENDPOINT_URL_STS", &moto.url)
@@ -330,6 +307,93 @@ print(json.dumps(ids))
         assert_eq!(rotate.len(), 1, "{id}: {rotate:?}");
         assert_eq!(rotate[0]["user"], format!("robot-{id}"));
     }
+}
+
+/// An organisation in moto: accounts `names`, each with a user `robot-<id>` whose key is 150 days
+/// old. Returns the account ids.
+fn organisation(home: &Home, sandbox: &Sandbox, moto: &Moto, names: &[&str]) -> Vec<String> {
+    let script = r#"
+import json, os, urllib.request, boto3
+kw = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+org = boto3.client("organizations", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
+org.create_organization(FeatureSet="ALL")
+ids = []
+for name in json.loads(os.environ["ACCOUNT_NAMES"]):
+    status = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+    ids.append(status["AccountId"])
+sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], **kw)
+for acct in ids:
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="setup")["Credentials"]
+    iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL_IAM"], region_name="us-east-1", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    iam.create_user(UserName=f"robot-{acct}")
+    iam.create_access_key(UserName=f"robot-{acct}")
+    body = json.dumps({"user": f"robot-{acct}", "key_index": 0, "days": 150, "account_id": acct}).encode()
+    urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL_IAM"] + "/_sandbox/backdate", data=body, headers={"Content-Type": "application/json"})).read()
+print(json.dumps(ids))
+"#;
+    let mut py = home.command_with(venv_bin("python"), sandbox, Some(moto));
+    py.args(["-c", script]).env("ACCOUNT_NAMES", serde_json::to_string(names).unwrap());
+    let (code, out, err) = run(&mut py);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn org_audit_with_a_throttled_and_a_denied_account_completes_the_rest_as_each_alone() {
+    let sandbox = Sandbox::start(standard_scenario());
+    let moto = Moto::start();
+    let home = Home::new();
+    let ids = organisation(&home, &sandbox, &moto, &["team-a", "team-b", "team-c", "team-d"]);
+    let (throttled, denied) = (&ids[1], &ids[2]);
+    moto.control(
+        "faults",
+        Some(serde_json::json!({"seed": 7, "accounts": {throttled: {"throttle_rate": 0.25}, denied: {"deny": true}}})),
+    );
+    let audit = |args: &[&str]| {
+        let mut cmd = home.command_with(binary("aws-keyaudit"), &sandbox, Some(&moto));
+        cmd.args(args)
+            .args(["--output", "json"])
+            .env("AWS_ENDPOINT_URL_STS", &moto.url)
+            .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        let (code, out, err) = run(&mut cmd);
+        (code, serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}")), err)
+    };
+    let (code, v, err) = audit(&["--org-role", "OrganizationAccountAccessRole", "--max-in-flight", "4"]);
+    assert!(moto.control("faults", None)["throttled"][throttled].as_u64() >= Some(1), "the account was throttled");
+    assert_eq!(code, 4, "one account failed: exit 4 after the rest: {err}");
+    let report = v["report"]["accounts"].as_array().unwrap();
+    assert_eq!(report.len(), 5, "the caller and four accounts: {report:?}");
+    let failed: Vec<&Value> = report.iter().filter(|a| a.get("error").is_some()).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0]["profile"].as_str().unwrap().starts_with(denied.as_str()), "{failed:?}");
+    assert!(failed[0]["error"].as_str().unwrap().contains("AccessDenied"), "{failed:?}");
+    assert!(err.contains(denied.as_str()) && err.contains("AccessDenied"), "{err}");
+    let ids_of = |v: &Value, account: &str| -> Vec<String> {
+        let mut f: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["account"] == account)
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        f.sort();
+        f
+    };
+    for id in [&ids[0], throttled, &ids[3]] {
+        let found = ids_of(&v, id);
+        assert!(!found.is_empty(), "{id} (throttled: {}) was audited", id == throttled);
+        // The same findings as auditing that account alone (through a profile for the role).
+        home.config(&format!(
+            "[profile base]\nregion = us-east-1\n[profile alone]\nrole_arn = arn:aws:iam::{id}:role/OrganizationAccountAccessRole\nsource_profile = base\n"
+        ));
+        home.credentials("[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
+        let (code, alone, err) = audit(&["--profile", "alone"]);
+        assert!(code == 0 || code == 1, "{err}");
+        assert_eq!(found, ids_of(&alone, id), "{id}: org audit and the account alone agree");
+    }
+    moto.control("faults", Some(serde_json::json!({})));
 }
 
 #[test]

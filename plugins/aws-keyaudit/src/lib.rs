@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use shared::app::App;
 use shared::cli::GlobalArgs;
+use shared::client::gate::Gate;
 use shared::credentials::{self, Selection};
 use shared::error::{Error, exit};
 use shared::output;
@@ -89,9 +90,13 @@ pub struct Cli {
     /// --usage: the newest events read per key and region.
     #[arg(long, global = true, value_name = "N", default_value_t = 1000, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 100_000).map(|n| n as usize))]
     usage_max_events: usize,
-    /// Accounts audited at once (1 to 64).
-    #[arg(long, default_value_t = 4, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 64).map(|n| n as usize))]
+    /// Accounts audited at once (1 to 256).
+    #[arg(long, default_value_t = 16, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 256).map(|n| n as usize))]
     concurrency: usize,
+    /// AWS calls in flight at once across all accounts (1 to 512); each account also slows
+    /// itself down when its calls are throttled, without holding back the others.
+    #[arg(long, value_name = "N", default_value_t = 48, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 512).map(|n| n as usize))]
+    max_in_flight: usize,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -145,6 +150,7 @@ async fn resolve(
     cli: &Cli,
     app: &App,
     profile: &Option<String>,
+    gate: &Gate,
 ) -> Result<(shared::client::ClientSettings, shared::secret::Credentials), Error> {
     let g = global(cli, profile.clone());
     let sel = match profile {
@@ -155,13 +161,14 @@ async fn resolve(
     // Standard retries (exponential backoff with full jitter), more of them: the SDK's adaptive
     // mode collapses its client-side rate after a few throttles (minutes for a few dozen calls).
     settings.max_attempts = settings.max_attempts.max(8);
+    let settings = settings.with_gate(gate.for_account());
     let ctx = app.context(&settings, None);
     let resolved = credentials::resolve(&ctx, &sel).await?;
     Ok((settings, resolved.credentials))
 }
 
-async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
-    match resolve(cli, app, &profile).await {
+async fn audit_one(cli: &Cli, app: &App, profile: Option<String>, gate: &Gate) -> Audited {
+    match resolve(cli, app, &profile, gate).await {
         Ok((settings, creds)) => audit_with(cli, app, profile, settings, creds).await,
         Err(e) => Audited { profile, account: None, error: Some(e), calls: Default::default() },
     }
@@ -169,9 +176,9 @@ async fn audit_one(cli: &Cli, app: &App, profile: Option<String>) -> Audited {
 
 /// Every account of the organisation: the caller's own with its credentials, the others through
 /// `role`.
-async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Error> {
+async fn audit_org(cli: &Cli, app: &App, role: &str, gate: &Gate) -> Result<Vec<Audited>, Error> {
     let profile = cli.profiles.first().cloned();
-    let (settings, creds) = resolve(cli, app, &profile).await?;
+    let (settings, creds) = resolve(cli, app, &profile, gate).await?;
     let my_account = account_of(&settings, &creds).await?;
     let org = settings.organizations(&creds);
     let mut ids = Vec::new();
@@ -194,7 +201,8 @@ async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Err
         }
     }
     let jobs = ids.into_iter().map(|id| {
-        let (settings, creds, me) = (settings.clone(), creds.clone(), my_account.clone());
+        // Each account its own pace (a throttled one slows only itself), one cap for all.
+        let (settings, creds, me) = (settings.with_gate(gate.for_account()), creds.clone(), my_account.clone());
         async move {
             if id == me {
                 return audit_with(cli, app, Some(format!("{id} (caller)")), settings, creds).await;
@@ -228,19 +236,31 @@ async fn audit_org(cli: &Cli, app: &App, role: &str) -> Result<Vec<Audited>, Err
             }
         }
     });
-    Ok(run_jobs(cli, jobs).await)
+    Ok(run_jobs(cli, app, jobs).await)
 }
 
 /// Runs the per-account audits `--concurrency` at a time. Unordered, so a slow or throttled
 /// account never holds back the others, then put back in input order so the output is the same
 /// whatever finished first; a progress bar on a terminal (accounts done, findings so far).
-async fn run_jobs(cli: &Cli, jobs: impl Iterator<Item = impl std::future::Future<Output = Audited>>) -> Vec<Audited> {
+async fn run_jobs(
+    cli: &Cli,
+    app: &App,
+    jobs: impl Iterator<Item = impl std::future::Future<Output = Audited>>,
+) -> Vec<Audited> {
     let jobs: Vec<_> = jobs.collect();
     let bar = progress(cli, jobs.len() > 1, jobs.len() as u64, "auditing", "accounts");
+    let (settings, now) = (check_settings(cli), app.clock.now());
+    let mut found = 0usize;
     let mut done: Vec<(usize, Audited)> =
         futures_util::stream::iter(jobs.into_iter().enumerate().map(|(i, job)| async move { (i, job.await) }))
             .buffer_unordered(cli.concurrency.max(1))
-            .inspect(|_| bar.inc(1))
+            .inspect(|(_, a)| {
+                if !bar.is_hidden() {
+                    found += a.account.as_ref().map_or(0, |acct| checks::run(acct, &settings, now).len());
+                    bar.set_message(format!("auditing ({found} findings so far)"));
+                }
+                bar.inc(1);
+            })
             .collect()
             .await;
     bar.finish_and_clear();
@@ -406,8 +426,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
 
 /// Gather: the data of every account asked for (profiles, all profiles, or the organisation).
 async fn gather(cli: &Cli, app: &App) -> Result<Vec<Audited>, Error> {
+    let gate = Gate::new(cli.max_in_flight);
     if let Some(role) = &cli.org_role {
-        return audit_org(cli, app, role).await;
+        return audit_org(cli, app, role, &gate).await;
     }
     let targets: Vec<Option<String>> = if cli.all_profiles {
         app.files.profile_names().into_iter().map(Some).collect()
@@ -416,17 +437,12 @@ async fn gather(cli: &Cli, app: &App) -> Result<Vec<Audited>, Error> {
     } else {
         cli.profiles.iter().cloned().map(Some).collect()
     };
-    Ok(run_jobs(cli, targets.into_iter().map(|p| audit_one(cli, app, p))).await)
+    Ok(run_jobs(cli, app, targets.into_iter().map(|p| audit_one(cli, app, p, &gate))).await)
 }
 
-/// Evaluate: every check over every account (each account once), then the suppressions.
-fn evaluate(
-    cli: &Cli,
-    audited: &[Audited],
-    suppressions: &[checks::Suppression],
-    now: time::OffsetDateTime,
-) -> Outcome {
-    let settings = checks::Settings {
+/// The checks' thresholds from the flags.
+fn check_settings(cli: &Cli) -> checks::Settings {
+    checks::Settings {
         max_age_days: cli.max_age_days,
         max_unused_days: cli.max_unused_days,
         grace_days: cli.grace_days,
@@ -436,7 +452,17 @@ fn evaluate(
             allowed_cidrs: cli.allowed_cidrs.clone(),
             ..policy::Options::default()
         },
-    };
+    }
+}
+
+/// Evaluate: every check over every account (each account once), then the suppressions.
+fn evaluate(
+    cli: &Cli,
+    audited: &[Audited],
+    suppressions: &[checks::Suppression],
+    now: time::OffsetDateTime,
+) -> Outcome {
+    let settings = check_settings(cli);
     let mut o = Outcome {
         now,
         findings: Vec::new(),

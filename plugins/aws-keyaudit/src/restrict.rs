@@ -181,7 +181,8 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
             Some("add --cidr RANGE, --vpc VPC_ID or --vpce ENDPOINT_ID (repeatable), or --from-usage".into()),
         ));
     }
-    let (settings, creds) = crate::resolve(cli, app, &r.profile).await?;
+    let (settings, creds) =
+        crate::resolve(cli, app, &r.profile, &shared::client::gate::Gate::new(cli.max_in_flight)).await?;
     let account = crate::account_of(&settings, &creds).await?;
     let iam = settings.iam(&creds);
     let opts = options(cli);

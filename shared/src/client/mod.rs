@@ -7,6 +7,10 @@
 //! Every call is bounded: connect and read time-outs, a total deadline per attempt (connect,
 //! first byte and the whole body: a server trickling one byte a second cannot outlive it), a
 //! deadline across all attempts, and a cap on the size of a response body ([`MAX_BODY_BYTES`]).
+//! Audits of many accounts add a [`gate::Gate`]: a global cap on calls in flight and per-account
+//! adaptive pacing.
+
+pub mod gate;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +64,8 @@ pub struct ClientSettings {
     global_endpoint: Option<String>,
     /// The `-v` call log.
     pub calls: CallLog,
+    /// The gate in front of the connector (many-account audits), if any.
+    gate: Option<gate::Gate>,
 }
 
 /// Services we build clients for: (service id as in `AWS_ENDPOINT_URL_<ID>`, `[services]` key).
@@ -143,6 +149,7 @@ impl ClientSettings {
             endpoints,
             global_endpoint,
             calls: CallLog::new(verbose),
+            gate: None,
         })
     }
 
@@ -160,6 +167,15 @@ impl ClientSettings {
     /// The endpoint override for a service id (`STS`, `IAM`, `SSO`, `SSO_OIDC`), if any.
     pub fn endpoint(&self, service_id: &str) -> Option<&str> {
         self.endpoints.get(service_id).or(self.global_endpoint.as_ref()).map(String::as_str)
+    }
+
+    /// These settings with `gate` in front of every call (its cap shared, its pace this
+    /// account's: retried attempts slow it down).
+    pub fn with_gate(&self, gate: gate::Gate) -> ClientSettings {
+        let mut s = self.clone();
+        s.calls.pace = Some(gate.pace.clone());
+        s.gate = Some(gate);
+        s
     }
 
     /// The shared SDK configuration: region (us-east-1 when none is set: STS and IAM are
@@ -183,6 +199,9 @@ impl ClientSettings {
             .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"));
         if let Some(c) = creds {
             b = b.credentials_provider(SharedCredentialsProvider::new(c.to_sdk()));
+        }
+        if let Some(g) = &self.gate {
+            b = b.http_client(g.http_client());
         }
         b.build()
     }
@@ -253,6 +272,8 @@ impl ClientSettings {
 pub struct CallLog {
     verbose: u8,
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Told of every retried attempt (see [`gate`]).
+    pace: Option<Arc<gate::Pace>>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,7 +285,7 @@ impl Storable for Started {
 impl CallLog {
     /// A log that prints at `verbose >= 1`.
     pub fn new(verbose: u8) -> Self {
-        Self { verbose, counts: Arc::default() }
+        Self { verbose, counts: Arc::default(), pace: None }
     }
 
     /// Calls made so far, by `service:Operation`.
@@ -284,6 +305,21 @@ impl Intercept for CallLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         cfg.interceptor_state().store_put(Started(Instant::now(), 0));
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // A second attempt means the first was throttled or failed transiently: slow down.
+        if let (Some(pace), Some(s)) = (&self.pace, cfg.load::<Started>())
+            && s.1 > 0
+        {
+            pace.slow_down();
+        }
         Ok(())
     }
 

@@ -619,7 +619,7 @@ fn restrict_from_usage_covers_what_was_used_and_the_replay_shows_what_a_narrower
     let w = World::bare();
     used_key(&w);
     // From usage: both ranges and the endpoint; replayed on the history, nothing denied.
-    let (code, out, err) = w.audit(&["restrict", "app", "--from-usage"]);
+    let (code, out, err) = w.audit(&["restrict", "app", "--from-usage", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     let cond = &v["Policy"]["Statement"][0]["Condition"];
@@ -649,6 +649,8 @@ fn restrict_from_usage_covers_what_was_used_and_the_replay_shows_what_a_narrower
     assert_eq!(v["Verdict"]["WithPolicy"], v["Verdict"]["After"]);
     assert_eq!((v["Applied"].as_bool(), v["Verdict"]["After"].as_str()), (Some(true), Some("RESTRICTED")), "{v}");
     assert_eq!(verdict(&w.json(&[]), "app"), "RESTRICTED");
+    let (code, _, err) = w.audit(&["restrict", "app", "--from-usage", "--dry-run", "--apply"]);
+    assert_eq!(code, 2, "{err}");
     // Bad input: a malformed endpoint id never reaches a policy.
     let (code, _, err) = w.audit(&["restrict", "app", "--vpce", "vpce-0abc\"}]"]);
     assert_eq!(code, 2, "{err}");

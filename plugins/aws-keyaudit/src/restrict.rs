@@ -52,8 +52,11 @@ pub struct RestrictArgs {
     #[arg(long)]
     from_usage: bool,
     /// Attach the policy (default: a dry run that only shows it and its effect).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dry_run")]
     apply: bool,
+    /// Only show the policy and what it would have denied (the default; for scripts that say so).
+    #[arg(long)]
+    dry_run: bool,
     /// With --apply: attach even when past calls would have been denied.
     #[arg(long, requires = "apply")]
     force: bool,

@@ -111,29 +111,9 @@ pub async fn signin_url(
     ))
 }
 
-/// One HTTPS (or HTTP, for the sandbox) GET on the TLS stack the SDK already links (aws-lc,
-/// the system's roots): a whole HTTP client library here would add a second TLS stack.
 async fn get(url: &str) -> Result<(u16, bytes::Bytes), String> {
-    use http_body_util::BodyExt;
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| format!("no TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, http_body_util::Empty<bytes::Bytes>>(connector);
-    let uri: http::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    let fetch = async {
-        let resp = client.get(uri).await.map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok::<_, String>((status, body))
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(20), fetch)
-        .await
-        .map_err(|_| "timed out after 20 s".to_string())?
+    let a = shared::client::http::get(url, &[], std::time::Duration::from_secs(20), 1024 * 1024).await?;
+    Ok((a.status, a.body))
 }
 
 #[cfg(test)]

@@ -50,11 +50,33 @@ fn sts_creds(c: Option<&aws_sdk_sts::types::Credentials>, op: &str) -> Result<Cr
     })
 }
 
+/// The MFA session of a long-term key (cached, or one prompt through `ctx.mfa`), for calls that
+/// IAM allows only with MFA (`aws-assume keys rotate`). The same cache entry as the role chains'.
+pub async fn key_mfa_session(
+    ctx: &Context<'_>,
+    profile: &str,
+    serial: &str,
+    base: &Credentials,
+) -> Result<Option<Credentials>, Error> {
+    mfa_session_for(ctx, profile, profile, serial, base).await
+}
+
 /// The MFA session for long-term keys: cached, or (with a provider) a new GetSessionToken.
 async fn mfa_session(
     ctx: &Context<'_>,
     plan: &Plan,
     hop: &Hop,
+    serial: &str,
+    base: &Credentials,
+) -> Result<Option<Credentials>, Error> {
+    mfa_session_for(ctx, &plan.profile, &hop.profile, serial, base).await
+}
+
+/// [`mfa_session`] by names: `entry` for the hint, `asking` for the prompt.
+async fn mfa_session_for(
+    ctx: &Context<'_>,
+    entry: &str,
+    asking: &str,
     serial: &str,
     base: &Credentials,
 ) -> Result<Option<Credentials>, Error> {
@@ -71,7 +93,7 @@ async fn mfa_session(
     if let Some(c) = cli_cache::read_valid(&path, ctx.clock.now()) {
         return Ok(Some(c.credentials));
     }
-    let code = provider.code(serial, &hop.profile)?;
+    let code = provider.code(serial, asking)?;
     let out = ctx
         .settings
         .sts(Some(base))
@@ -81,7 +103,7 @@ async fn mfa_session(
         .duration_seconds(i32::try_from(seconds).unwrap_or(43_200))
         .send()
         .await
-        .map_err(|e| sdk_error("sts:GetSessionToken", Some(serial), Some(format!("aws-assume {}", plan.profile)), e))?;
+        .map_err(|e| sdk_error("sts:GetSessionToken", Some(serial), Some(format!("aws-assume {entry}")), e))?;
     let creds = sts_creds(out.credentials(), "sts:GetSessionToken")?;
     cli_cache::write_mfa_session(&path, &creds, &base.access_key_id, serial, None)
         .map_err(|e| Error::Io { context: format!("writing {}", path.display()), source: e })?;
@@ -105,6 +127,20 @@ pub fn effective_duration(ctx: &Context<'_>, hop: &Hop, from: &Resolved) -> Opti
         return Some(3600);
     }
     Some(d)
+}
+
+/// The hop's cached credentials, when valid (and `--refresh` is off).
+pub fn cached(ctx: &Context<'_>, hop: &Hop) -> Option<Resolved> {
+    if ctx.refresh {
+        return None;
+    }
+    let c = cli_cache::read_valid(&cache_path(ctx, hop), ctx.clock.now())?;
+    Some(Resolved {
+        credentials: c.credentials,
+        source: Source::AssumeRole,
+        profile: Some(hop.profile.clone()),
+        arn: c.arn,
+    })
 }
 
 /// Assumes one hop from `from`.

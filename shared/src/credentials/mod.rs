@@ -197,6 +197,19 @@ pub async fn resolve(ctx: &Context<'_>, sel: &Selection) -> Result<Resolved, Err
 /// Runs a plan: the base source, then each hop.
 pub async fn run_plan(ctx: &Context<'_>, plan: &Plan) -> Result<Resolved, Error> {
     use crate::config::Base;
+    // A warm cache for a later hop makes the base and the hops before it unnecessary (the cache
+    // key depends on the role, not on the credentials that assumed it): start there, as botocore
+    // reads its cache before it resolves the source profile. A `credential_process` base is then
+    // not even started.
+    for (i, hop) in plan.hops.iter().enumerate().rev() {
+        if let Some(mut current) = assume::cached(ctx, hop) {
+            for later in &plan.hops[i + 1..] {
+                current = assume::hop(ctx, plan, later, current).await?;
+            }
+            current.profile = Some(plan.profile.clone());
+            return Ok(current);
+        }
+    }
     let mut current = match &plan.base {
         Base::StaticKeys { profile, access_key_id, secret_access_key, session_token, .. } => Resolved {
             credentials: Credentials {

@@ -96,6 +96,10 @@ pub struct Key {
     pub last_service: Option<String>,
     /// Region of the last use (where CloudTrail event history is looked up).
     pub last_region: Option<String>,
+    /// `--local`: the key store backend it is kept in (None: plaintext or IAM-listed).
+    pub stored: Option<String>,
+    /// `--local`: the profile that uses it.
+    pub profile: Option<String>,
 }
 
 /// A user with what the checks need.
@@ -315,7 +319,6 @@ async fn authorization_details(iam: &aws_sdk_iam::Client, acct: &mut Account) ->
         .filter(EntityType::User)
         .filter(EntityType::Group)
         .filter(EntityType::LocalManagedPolicy)
-        .filter(EntityType::AwsManagedPolicy)
         .into_paginator()
         .send();
     let mut attached: BTreeSet<String> = BTreeSet::new();
@@ -360,7 +363,66 @@ async fn authorization_details(iam: &aws_sdk_iam::Client, acct: &mut Account) ->
             acct.policies.insert(arn.to_string(), v.document().unwrap_or_default().to_string());
         }
     }
+    aws_managed(iam, acct, attached).await;
     Ok(())
+}
+
+/// AWS managed policies, by ARN: the same document in every account of a partition, so one run
+/// reads each once however many accounts attach it.
+static AWS_MANAGED: std::sync::LazyLock<std::sync::Mutex<BTreeMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The attached AWS managed policies' default documents: GetPolicy + GetPolicyVersion for each
+/// one not read yet in this run. GetAccountAuthorizationDetails with `AWSManagedPolicy` would
+/// return every AWS managed policy with every version (well over a thousand documents, megabytes
+/// per account) to find the few that are attached.
+async fn aws_managed(iam: &aws_sdk_iam::Client, acct: &mut Account, attached: BTreeSet<String>) {
+    let wanted: Vec<String> =
+        attached.into_iter().filter(|a| a.contains(":iam::aws:policy/") && !acct.policies.contains_key(a)).collect();
+    let cached = |arn: &str| AWS_MANAGED.lock().ok().and_then(|m| m.get(arn).cloned());
+    let missing: Vec<String> = wanted.iter().filter(|a| cached(a).is_none()).cloned().collect();
+    let fetched: Vec<(String, Result<String, Error>)> =
+        futures_util::stream::iter(missing.into_iter().map(|arn| async move {
+            let doc = async {
+                let p = iam
+                    .get_policy()
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam:GetPolicy", Some(&arn), None, e))?;
+                let version = p.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
+                let v = iam
+                    .get_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(&version)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("iam:GetPolicyVersion", Some(&arn), None, e))?;
+                Ok(v.policy_version().and_then(|v| v.document()).unwrap_or_default().to_string())
+            }
+            .await;
+            (arn, doc)
+        }))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (arn, doc) in fetched {
+        match doc {
+            Ok(d) => {
+                if let Ok(mut m) = AWS_MANAGED.lock() {
+                    m.insert(arn, d);
+                }
+            }
+            Err(e) => acct.notes.push(format!(
+                "the AWS managed policy {arn} could not be read, so its statements were not judged: {e}"
+            )),
+        }
+    }
+    for arn in wanted {
+        if let Some(d) = cached(&arn) {
+            acct.policies.insert(arn, d);
+        }
+    }
 }
 
 /// Passwords from the report, and keys only for users the report shows with keys (or does not
@@ -452,6 +514,8 @@ async fn user_keys(iam: &aws_sdk_iam::Client, user: &str, row: Option<&ReportRow
             last_used,
             last_service,
             last_region,
+            stored: None,
+            profile: None,
         });
     }
     Ok(keys)

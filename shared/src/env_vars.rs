@@ -65,3 +65,10 @@ pub const AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVI
 pub const AWS_ASSUME_PROFILE: &str = "AWS_ASSUME_PROFILE";
 /// Set by aws-assume beside AWS_ASSUME_PROFILE: when those credentials expire (UTC, RFC 3339).
 pub const AWS_ASSUME_EXPIRATION: &str = "AWS_ASSUME_EXPIRATION";
+
+/// The key store backend: `os` (the OS keyring, the default) or `file` (an encrypted file).
+pub const AWS_COMPANIONS_KEY_STORE: &str = "AWS_COMPANIONS_KEY_STORE";
+/// The encrypted file's passphrase, for machines where nobody types it (CI, containers).
+pub const AWS_COMPANIONS_KEY_STORE_PASSPHRASE: &str = "AWS_COMPANIONS_KEY_STORE_PASSPHRASE";
+/// The folder of the key index and the encrypted file (default `~/.aws/aws-companions`).
+pub const AWS_COMPANIONS_KEY_STORE_DIR: &str = "AWS_COMPANIONS_KEY_STORE_DIR";

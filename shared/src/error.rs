@@ -234,6 +234,16 @@ pub enum CredentialError {
         /// What is missing.
         missing: String,
     },
+    /// The key store could not be used: locked, absent, wrong passphrase, unreadable.
+    #[error("the key store ({backend}) {message}")]
+    KeyStore {
+        /// `os keyring (Secret Service)`, `encrypted file ~/.aws/...`.
+        backend: String,
+        /// What went wrong.
+        message: String,
+        /// How to unlock it or pick the other backend.
+        fix: String,
+    },
     /// Credentials with an expiry in the past.
     #[error("the credentials from {source_name} expired at {expired}")]
     Expired {
@@ -303,6 +313,7 @@ impl Hint for CredentialError {
                     .into(),
             ),
             CredentialError::Rejected { command, .. } => command.as_ref().map(|c| format!("run `{c}`")),
+            CredentialError::KeyStore { fix, .. } => Some(fix.clone()),
             CredentialError::WebIdentityToken { .. } => {
                 Some("check web_identity_token_file / AWS_WEB_IDENTITY_TOKEN_FILE".into())
             }

@@ -15,6 +15,7 @@
 //! | [`error`] | typed errors per area, hints, exit codes | rendering them (`cli::report`) |
 //! | [`config`] | the INI document, the botocore-exact model, profile plans, document edits | credentials, network |
 //! | [`cache`] | the AWS CLI's SSO and role-credential caches (paths, hashes, JSON) | refreshing them (`credentials`) |
+//! | [`keystore`] | long-term keys out of plaintext: the OS keyring, the encrypted file, the index | which profile uses them (`config`) |
 //! | [`output`] | the renderer over typed rows: table, JSON, text, CSV, markdown; broken pipes | what the rows mean |
 //! | [`client`] | every SDK client: endpoints, retries, deadlines, body cap, call log | which calls a tool makes |
 //! | [`cli`] | the shared flags, validated values, completion candidates, `main` and error rendering | a tool's own flags |
@@ -32,6 +33,7 @@ pub mod fsutil;
 pub mod error;
 pub mod config;
 pub mod cache;
+pub mod keystore;
 pub mod output;
 pub mod client;
 pub mod cli;

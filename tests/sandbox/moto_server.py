@@ -30,7 +30,10 @@ in-process (as moto's ThreadedMotoServer does) behind a small middleware that se
                                                every AWS request waits latency_ms first; the
                                                requests of one account (by the caller's access
                                                key) are throttled at their own rate, or refused
-                                               (403 AccessDenied)
+                                               (403 AccessDenied); "deny_actions": ["CreateAccessKey"]
+                                               refuses those query actions for everyone;
+                                               "mfa_actions": [...] refuses them to long-term keys
+                                               (no session token), as an MFA-requiring policy does
   GET  /_sandbox/faults                        {"throttled": {"<account>": n}}: the per-account throttles so far
   GET  /_sandbox/health
 Reset with moto's own POST /moto-api/reset.
@@ -360,6 +363,8 @@ class Control:
         self.rng = random.Random(0)
         self.latency = 0.0
         self.accounts = {}
+        self.deny_actions = []
+        self.mfa_actions = []
         self.lock = threading.Lock()
 
     def aws(self, environ, start_response):
@@ -371,6 +376,14 @@ class Control:
         if self.throttle_rate and self.rng.random() < self.throttle_rate:
             start_response("400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(THROTTLED)))])
             return [THROTTLED]
+        action = next((a for a in self.deny_actions if f"Action={a}&".encode() in body + b"&"), None)
+        # IAM policies that require MFA refuse long-term keys: only session credentials pass.
+        needs_mfa = not environ.get("HTTP_X_AMZ_SECURITY_TOKEN") and any(
+            f"Action={a}&".encode() in body + b"&" for a in self.mfa_actions
+        )
+        if action or needs_mfa:
+            start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(DENIED)))])
+            return [DENIED]
         fault = self.accounts.get(caller_account(environ)) if self.accounts else None
         if fault and fault.get("deny"):
             start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(DENIED)))])
@@ -423,6 +436,8 @@ class Control:
                 self.throttle_rate = float(body.get("throttle_rate", 0.0))
                 self.rng = random.Random(body.get("seed", 0))
                 self.latency = float(body.get("latency_ms", 0)) / 1000.0
+                self.deny_actions = list(body.get("deny_actions") or [])
+                self.mfa_actions = list(body.get("mfa_actions") or [])
                 self.accounts = {
                     str(a): dict(f, rng=random.Random(body.get('seed', 0))) for a, f in (body.get("accounts") or {}).items()
                 }

@@ -2,9 +2,10 @@
 //! moto started from the project's venv, a throwaway HOME with `.aws/`, and commands for the built
 //! binaries with a clean, sandbox-pointed environment (no variable of the developer's leaks in).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use crate::emulator::Emulator;
 use crate::emulator::faults::Faults;
@@ -112,7 +113,14 @@ pub struct Moto {
 impl Moto {
     /// Starts moto on a free port and waits until it listens.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// As [`Moto::start`], with moto settings in the environment (e.g.
+    /// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`: AWS managed policies exist, at a start-up cost).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(venv_bin("python"))
+            .envs(env.iter().copied())
             .arg(workspace_root().join("tests/sandbox/moto_server.py"))
             .args(["--host", "127.0.0.1", "--port", "0"])
             .stdin(Stdio::null())
@@ -146,6 +154,16 @@ impl Moto {
         let value: serde_json::Value = resp.json().expect("JSON");
         assert!(status.is_success(), "{route} failed: {value}");
         value
+    }
+
+    /// CPU seconds moto has used so far (user + system, from /proc; 0 where there is none).
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) : utime is the 14th, stime the 15th.
+        let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
+        let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+        let ticks = f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+        ticks / 100.0
     }
 
     /// Wipes every moto backend.
@@ -310,7 +328,7 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let (stdout, stderr) =
         (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
     let ours = Path::new(cmd.get_program()).file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("aws-"));
-    let exporting = cmd.get_args().any(|a| a == "--format" || a == "--" || a == "-f");
+    let exporting = cmd.get_args().any(|a| a == "--format" || a == "--" || a == "-f" || a == "credential-process");
     if ours && !exporting {
         for secret in FIXTURE_SECRETS {
             assert!(
@@ -442,5 +460,98 @@ impl Screen {
             self.seen.extend(chunk);
         }
         String::from_utf8_lossy(&self.seen).into_owned()
+    }
+}
+
+/// A real Secret Service for the key-store tests: a private D-Bus session bus and
+/// gnome-keyring-daemon on it with an unlocked login keyring (CI installs `dbus-daemon`,
+/// `gnome-keyring` and `libsecret-tools`). Both are killed on drop.
+pub struct Keyring {
+    /// `DBUS_SESSION_BUS_ADDRESS` of the private bus.
+    pub bus: String,
+    dir: tempfile::TempDir,
+    bus_pid: u32,
+    daemon: Child,
+}
+
+impl Keyring {
+    /// Starts the bus and the keyring, and waits (bounded) until the keyring answers.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .arg(format!("--address=unix:path={}", dir.path().join("bus").display()))
+            .stdin(Stdio::null())
+            .output()
+            .expect("dbus-daemon runs (apt-get install dbus-daemon)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut lines = text.lines();
+        let bus = lines.next().expect("dbus-daemon prints its address").trim().to_string();
+        let bus_pid: u32 = lines.next().and_then(|l| l.trim().parse().ok()).expect("dbus-daemon prints its pid");
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon runs (apt-get install gnome-keyring)");
+        {
+            let mut stdin = daemon.stdin.take().expect("piped");
+            stdin.write_all(b"test-keyring-password").expect("unlock password");
+        }
+        let k = Keyring { bus, dir, bus_pid, daemon };
+        let started = std::time::Instant::now();
+        // Ready when a secret can be stored in the (unlocked) login keyring and read back.
+        while started.elapsed() < Duration::from_secs(20) {
+            let stored = k
+                .secret_tool(&["store", "--label=probe", "service", "aws-companions-probe"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .and_then(|mut c| {
+                    c.stdin.take().expect("piped").write_all(b"ready")?;
+                    c.wait()
+                })
+                .is_ok_and(|s| s.success());
+            let read = stored
+                && k.secret_tool(&["lookup", "service", "aws-companions-probe"])
+                    .output()
+                    .is_ok_and(|o| o.stdout == b"ready");
+            if read {
+                return k;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the Secret Service did not come up on {}", k.bus);
+    }
+
+    /// The environment a command needs to reach this keyring.
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &self.bus).env("XDG_RUNTIME_DIR", self.dir.path());
+    }
+
+    /// `secret-tool ARGS` on this keyring.
+    pub fn secret_tool(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("secret-tool");
+        c.args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus).stdin(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+        let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
     }
 }

@@ -25,7 +25,12 @@ impl World {
 
     /// Without the scenario's users: only what the test creates.
     fn bare() -> Self {
-        Self { sandbox: Sandbox::start(standard_scenario()), moto: Moto::start(), home: Home::new(), keys: Value::Null }
+        Self {
+            sandbox: Sandbox::start(standard_scenario()),
+            moto: Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]),
+            home: Home::new(),
+            keys: Value::Null,
+        }
     }
 
     /// Runs a boto3 snippet against moto (IAM) as moto's default principal; its stdout.
@@ -544,6 +549,7 @@ fn used_key(w: &World) -> String {
             "iam.create_user(UserName='app')\n\
              k = iam.create_access_key(UserName='app')['AccessKey']['AccessKeyId']\n\
              iam.put_user_policy(UserName='app', PolicyName='work', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*', 'Resource': '*'}]}))\n\
+             iam.attach_user_policy(UserName='app', PolicyArn='arn:aws:iam::aws:policy/ReadOnlyAccess')\n\
              print(k)",
         )
         .trim()
@@ -586,6 +592,8 @@ fn usage_names_the_networks_endpoints_and_agents_of_each_key() {
     // Beside the findings: the user-level restriction finding carries the user's keys' usage.
     let ip = v["findings"].as_array().unwrap().iter().find(|f| f["check"] == "KA-NO-IP-RESTRICTION").unwrap();
     assert_eq!(ip["usage"]["events"], 10, "{ip}");
+    // The attached AWS managed policy was read (GetPolicy + GetPolicyVersion) and judged.
+    assert!(ip["analysis"].to_string().contains("arn:aws:iam::aws:policy/ReadOnlyAccess"), "{ip}");
     // Paced under LookupEvents' limit (the sandbox enforces 2/s per account and region).
     assert_eq!(w.moto.control("cloudtrail-stats", None)["throttled"], 0);
     // More regions on request.

@@ -8,6 +8,7 @@ mod edges;
 mod hardening;
 mod integration;
 mod keyaudit;
+mod keys;
 mod sandbox;
 mod snapshots;
 mod sso_sync;

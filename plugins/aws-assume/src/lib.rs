@@ -5,6 +5,7 @@
 //! formats, exec, the shell integration and the cache commands.
 
 mod console;
+pub mod keys;
 mod mfa;
 pub mod pick;
 pub mod server;
@@ -108,6 +109,9 @@ enum Cmd {
         /// bash, zsh, fish or powershell.
         shell: String,
     },
+    /// Long-term keys out of ~/.aws/credentials: add, remove, list, rotate (OS keyring or an
+    /// encrypted file).
+    Keys(keys::KeysArgs),
 }
 
 /// The longest session AWS grants (GetSessionToken: 36 hours).
@@ -167,6 +171,9 @@ fn io(context: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
+    if let Some(Cmd::Keys(k)) = &cli.cmd {
+        return keys::run(k, &cli.global).await;
+    }
     if let Some(Cmd::Init { shell }) = &cli.cmd {
         let script = shells::init_script(shell).ok_or_else(|| {
             Error::usage(

@@ -73,6 +73,9 @@ pub enum CheckId {
     /// A long-lived key on this machine.
     #[serde(rename = "KA-LOCAL-LONG-LIVED")]
     LocalLongLived,
+    /// A long-lived key kept in the key store (`aws-assume keys`).
+    #[serde(rename = "KA-LOCAL-STORED")]
+    LocalStored,
     /// A service-specific credential that never expires.
     #[serde(rename = "KA-SSC-NO-EXPIRY")]
     SscNoExpiry,
@@ -95,6 +98,7 @@ impl CheckId {
             CheckId::NoIpRestriction => "KA-NO-IP-RESTRICTION",
             CheckId::NoOwnerTag => "KA-NO-OWNER-TAG",
             CheckId::LocalLongLived => "KA-LOCAL-LONG-LIVED",
+            CheckId::LocalStored => "KA-LOCAL-STORED",
             CheckId::SscNoExpiry => "KA-SSC-NO-EXPIRY",
             CheckId::SscOld => "KA-SSC-OLD",
         }
@@ -164,7 +168,7 @@ pub struct Check {
 }
 
 /// Every check, in the order their findings are made.
-pub const CHECKS: [Check; 12] = [
+pub const CHECKS: [Check; 13] = [
     Check {
         id: CheckId::RootKey,
         severity: Severity::Critical,
@@ -176,8 +180,15 @@ pub const CHECKS: [Check; 12] = [
         id: CheckId::LocalLongLived,
         severity: Severity::Medium,
         title: "Long-lived access key on this machine",
-        remediation: "Replace local keys with SSO (aws-sso-sync) or an MFA-protected role (aws-assume).",
+        remediation: "Replace local keys with SSO (aws-sso-sync) or an MFA-protected role (aws-assume); where a key must stay, move it out of plaintext (aws-assume keys add PROFILE --from-credentials-file) and renew it (aws-assume keys rotate PROFILE).",
         scope: Scope::Account(local_long_lived),
+    },
+    Check {
+        id: CheckId::LocalStored,
+        severity: Severity::Info,
+        title: "Long-lived access key in the key store on this machine",
+        remediation: "Keep it rotated (aws-assume keys rotate PROFILE); better, replace it with SSO or a role.",
+        scope: Scope::Account(local_stored),
     },
     Check {
         id: CheckId::InactiveStale,
@@ -456,18 +467,45 @@ fn local_long_lived(a: &AccountCtx) -> Vec<Finding> {
     a.acct
         .users
         .iter()
-        .flat_map(|u| u.keys.iter().filter(|k| k.state == KeyState::Local).map(move |k| (u, k)))
+        .flat_map(|u| u.keys.iter().filter(|k| k.state == KeyState::Local && k.stored.is_none()).map(move |k| (u, k)))
         .map(|(u, k)| {
-            let age = if k.created == OffsetDateTime::UNIX_EPOCH {
-                "unknown age".to_string()
-            } else {
-                format!("created {} days ago", (a.now - k.created).whole_days())
+            let (age, used) = local_age(a, k);
+            let hint = match &k.profile {
+                Some(p) => format!("; hint: `aws-assume keys add {p} --from-credentials-file` moves it out of plaintext, `aws-assume keys rotate {p}` renews it"),
+                None => "; hint: put it in a profile, then `aws-assume keys add PROFILE` keeps it out of plaintext and `aws-assume keys rotate PROFILE` renews it".into(),
             };
-            let used = k
-                .last_used
-                .map(|t| format!("last used {} days ago", (a.now - t).whole_days()))
-                .unwrap_or_else(|| "never used (or not in this account)".into());
-            Finding::new(CheckId::LocalLongLived, &a.acct.id, u, Some(&k.id), format!("in {}: {age}, {used}", u.arn))
+            Finding::new(CheckId::LocalLongLived, &a.acct.id, u, Some(&k.id), format!("in {}: {age}, {used}{hint}", u.arn))
+        })
+        .collect()
+}
+
+fn local_age(a: &AccountCtx, k: &Key) -> (String, String) {
+    let age = if k.created == OffsetDateTime::UNIX_EPOCH {
+        "unknown age".to_string()
+    } else {
+        format!("created {} days ago", (a.now - k.created).whole_days())
+    };
+    let used = k
+        .last_used
+        .map(|t| format!("last used {} days ago", (a.now - t).whole_days()))
+        .unwrap_or_else(|| "never used (or not in this account)".into());
+    (age, used)
+}
+
+/// Keys in the key store: listed with their age, and the rotation command once they are too old.
+fn local_stored(a: &AccountCtx) -> Vec<Finding> {
+    a.acct
+        .users
+        .iter()
+        .flat_map(|u| u.keys.iter().filter(|k| k.state == KeyState::Local && k.stored.is_some()).map(move |k| (u, k)))
+        .map(|(u, k)| {
+            let (age, used) = local_age(a, k);
+            let old = k.created != OffsetDateTime::UNIX_EPOCH && (a.now - k.created).whole_days() > a.s.max_age_days;
+            let hint = match (&k.profile, old) {
+                (Some(p), true) => format!("; older than {} days: `aws-assume keys rotate {p}`", a.s.max_age_days),
+                _ => String::new(),
+            };
+            Finding::new(CheckId::LocalStored, &a.acct.id, u, Some(&k.id), format!("in {}: {age}, {used}{hint}", u.arn))
         })
         .collect()
 }
@@ -707,6 +745,8 @@ mod threshold_tests {
             last_used: last_used_days.map(|d| NOW - Duration::days(d)),
             last_service: None,
             last_region: None,
+            stored: None,
+            profile: None,
         }
     }
 

@@ -91,11 +91,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N", default_value_t = 1000, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 100_000).map(|n| n as usize))]
     usage_max_events: usize,
     /// Accounts audited at once (1 to 256).
-    #[arg(long, default_value_t = 16, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 256).map(|n| n as usize))]
+    #[arg(long, default_value_t = 64, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 256).map(|n| n as usize))]
     concurrency: usize,
     /// AWS calls in flight at once across all accounts (1 to 512); each account also slows
     /// itself down when its calls are throttled, without holding back the others.
-    #[arg(long, value_name = "N", default_value_t = 48, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 512).map(|n| n as usize))]
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 512).map(|n| n as usize))]
     max_in_flight: usize,
 }
 
@@ -236,7 +236,14 @@ async fn audit_org(cli: &Cli, app: &App, role: &str, gate: &Gate) -> Result<Vec<
             }
         }
     });
-    Ok(run_jobs(cli, app, jobs).await)
+    let mut audited = run_jobs(cli, app, jobs).await;
+    // The organisation's own calls (the caller's identity, ListAccounts) count once.
+    if let Some(first) = audited.first_mut() {
+        for (k, v) in settings.calls.counts() {
+            *first.calls.entry(k).or_default() += v;
+        }
+    }
+    Ok(audited)
 }
 
 /// Runs the per-account audits `--concurrency` at a time. Unordered, so a slow or throttled
@@ -331,9 +338,19 @@ async fn audit_with(
     }
 }
 
-/// Long-lived keys on this machine (credentials file, environment), looked up in the account.
+/// A long-lived key found on this machine: id, where, the profile using it, the store backend.
+struct LocalKey {
+    id: String,
+    place: String,
+    profile: Option<String>,
+    stored: Option<String>,
+    created: Option<time::OffsetDateTime>,
+}
+
+/// Long-lived keys on this machine: the files (plaintext), the environment, and the key store
+/// (`aws-assume keys`, from its index: nothing is unlocked), each looked up in the account.
 async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Account) {
-    let mut found: Vec<(String, String)> = Vec::new();
+    let mut found: Vec<LocalKey> = Vec::new();
     // Static keys in either file: the AWS CLI reads aws_access_key_id from ~/.aws/config too.
     for (doc, path) in
         [(&app.files.credentials, &app.files.credentials_path), (&app.files.config, &app.files.config_path)]
@@ -341,17 +358,40 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
         let Some(doc) = doc else { continue };
         for s in doc.sections() {
             for (k, v, _) in doc.properties(s.body) {
-                if k == "aws_access_key_id" && v.starts_with("AKIA") && !found.iter().any(|(id, _)| *id == v) {
-                    found.push((v, format!("{} [{}]", path.display(), s.name)));
+                if k == "aws_access_key_id" && v.starts_with("AKIA") && !found.iter().any(|f| f.id == v) {
+                    let profile = s.name.strip_prefix("profile ").unwrap_or(&s.name).trim().to_string();
+                    found.push(LocalKey {
+                        id: v,
+                        place: format!("{} [{}]", path.display(), s.name),
+                        profile: Some(profile),
+                        stored: None,
+                        created: None,
+                    });
                 }
             }
         }
     }
     if let Some(id) = app.env.get("AWS_ACCESS_KEY_ID").filter(|k| k.starts_with("AKIA")) {
-        found.push((id.to_string(), "the environment (AWS_ACCESS_KEY_ID)".into()));
+        found.push(LocalKey {
+            id: id.to_string(),
+            place: "the environment (AWS_ACCESS_KEY_ID)".into(),
+            profile: None,
+            stored: None,
+            created: None,
+        });
     }
-    for (id, place) in found {
-        let user = iam.get_access_key_last_used().access_key_id(&id).send().await.ok();
+    match shared::keystore::Index::load(&app.env) {
+        Ok(index) => found.extend(index.keys.into_iter().map(|r| LocalKey {
+            place: format!("the key store ({}) [{}]", r.backend.as_str(), r.profile),
+            created: r.created.as_deref().and_then(shared::cache::parse_timestamp),
+            id: r.access_key_id,
+            profile: Some(r.profile),
+            stored: Some(r.backend.as_str().to_string()),
+        })),
+        Err(e) => acct.notes.push(format!("the key store's index could not be read: {e}")),
+    }
+    for k in found {
+        let user = iam.get_access_key_last_used().access_key_id(&k.id).send().await.ok();
         let name = user.as_ref().and_then(|u| u.user_name().map(str::to_string));
         let last = user
             .as_ref()
@@ -362,23 +402,24 @@ async fn local_keys(app: &App, iam: &aws_sdk_iam::Client, acct: &mut data::Accou
             Some(n) => iam.list_access_keys().user_name(n).send().await.ok().and_then(|o| {
                 o.access_key_metadata()
                     .iter()
-                    .find(|m| m.access_key_id() == Some(id.as_str()))
+                    .find(|m| m.access_key_id() == Some(k.id.as_str()))
                     .and_then(|m| m.create_date().map(|d| d.secs()))
+                    .and_then(|c| time::OffsetDateTime::from_unix_timestamp(c).ok())
             }),
             None => None,
         };
         acct.users.push(data::User {
             name: format!("(local) {}", name.clone().unwrap_or_else(|| "unknown user".into())),
-            arn: place.clone(),
+            arn: k.place.clone(),
             keys: vec![data::Key {
-                id: id.clone(),
+                id: k.id.clone(),
                 state: data::KeyState::Local,
-                created: created
-                    .and_then(|c| time::OffsetDateTime::from_unix_timestamp(c).ok())
-                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                created: created.or(k.created).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
                 last_used: last,
                 last_service: None,
                 last_region: None,
+                stored: k.stored,
+                profile: k.profile,
             }],
             ..data::User::default()
         });

@@ -11,6 +11,7 @@
 //! adaptive pacing.
 
 pub mod gate;
+pub mod http;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -169,10 +170,11 @@ impl ClientSettings {
         self.endpoints.get(service_id).or(self.global_endpoint.as_ref()).map(String::as_str)
     }
 
-    /// These settings with `gate` in front of every call (its cap shared, its pace this
-    /// account's: retried attempts slow it down).
+    /// These settings for another account: `gate` in front of every call (its cap shared, its
+    /// pace this account's: retried attempts slow it down), and the account's own call counts.
     pub fn with_gate(&self, gate: gate::Gate) -> ClientSettings {
         let mut s = self.clone();
+        s.calls.counts = Arc::default();
         s.calls.pace = Some(gate.pace.clone());
         s.gate = Some(gate);
         s

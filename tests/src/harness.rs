@@ -510,10 +510,17 @@ impl Keyring {
             let mut stdin = daemon.stdin.take().expect("piped");
             stdin.write_all(b"test-keyring-password").expect("unlock password");
         }
+        // The login keyring exists once the password was taken: asking the service before that
+        // could start a prompt for a new default keyring (and no prompt can be shown here).
+        let login = dir.path().join("data/keyrings/login.keyring");
+        let started = std::time::Instant::now();
+        while !login.exists() && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let k = Keyring { bus, dir, bus_pid, daemon };
         let started = std::time::Instant::now();
         // Ready when a secret can be stored in the (unlocked) login keyring and read back.
-        while started.elapsed() < Duration::from_secs(20) {
+        while started.elapsed() < Duration::from_secs(60) {
             let stored = k
                 .secret_tool(&["store", "--label=probe", "service", "aws-companions-probe"])
                 .stdin(Stdio::piped())

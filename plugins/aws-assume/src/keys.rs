@@ -140,8 +140,11 @@ fn is_ours(line: &str) -> bool {
     line.contains("keys credential-process")
 }
 
-/// The static keys a profile has in the files: (key id, secret, where).
-fn plaintext_keys(app: &App, profile: &str) -> Option<(String, Secret, &'static str)> {
+/// A key found in plaintext: (key id, secret, which file).
+type Plain = (String, Secret, &'static str);
+
+/// The static keys a profile has in the files.
+fn plaintext_keys(app: &App, profile: &str) -> Option<Plain> {
     let (config_section, creds_section) = sections(profile);
     for (doc, section, place) in
         [(&app.files.credentials, &creds_section, "credentials"), (&app.files.config, &config_section, "config")]
@@ -217,13 +220,9 @@ async fn identify(
     Ok((user, account, created))
 }
 
-async fn add(
-    app: &App,
-    global: &GlobalArgs,
-    flag: Option<Backend>,
-    profile: &str,
-    from_file: bool,
-) -> Result<ExitCode, Error> {
+/// The key to store: checked against the index (no duplicate) and the files (a known profile),
+/// taken from the files or asked for. Also the plaintext copy, when there is one.
+fn key_to_add(app: &App, profile: &str, from_file: bool) -> Result<(StoredKey, Option<Plain>), Error> {
     shared::config::doc::check_section_name("the profile name", profile)?;
     if let Some(r) = Index::load(&app.env)?.get(profile) {
         return Err(Error::usage(
@@ -255,58 +254,70 @@ async fn add(
     } else {
         ask_keys(profile)?
     };
+    Ok((key, plain))
+}
+
+/// Takes the two plaintext lines out of both files (every other byte stays) and deletes the
+/// editor's backup, which still holds them. The files it changed.
+fn remove_plaintext(app: &App, profile: &str) -> Result<Vec<String>, Error> {
+    let (config_section, creds_section) = sections(profile);
+    let mut changed = Vec::new();
+    for (path, section) in [(&app.files.credentials_path, &creds_section), (&app.files.config_path, &config_section)] {
+        let edited = write::edit(path, &app.env, "aws-assume keys add", |doc| {
+            doc.remove_key(section, "aws_access_key_id");
+            doc.remove_key(section, "aws_secret_access_key");
+            Ok(())
+        })?;
+        if let shared::fsutil::Edited::Written { target, backup } = edited {
+            if let Some(b) = backup {
+                let _ = std::fs::remove_file(b);
+            }
+            changed.push(target.display().to_string());
+        }
+    }
+    Ok(changed)
+}
+
+async fn add(
+    app: &App,
+    global: &GlobalArgs,
+    flag: Option<Backend>,
+    profile: &str,
+    from_file: bool,
+) -> Result<ExitCode, Error> {
+    let (key, plain) = key_to_add(app, profile, from_file)?;
     let (user, account, created) = identify(app, global, profile, &key).await?;
     let backend = Backend::choose(flag, &app.env)?;
     let store = backend.open(&app.env)?;
     store.put(profile, &key)?;
     // The profile answers from the store from now on.
     let line = process_line(profile)?;
-    let (config_section, creds_section) = sections(profile);
+    let (config_section, _) = sections(profile);
     write::edit(&app.files.config_path, &app.env, "aws-assume keys add", |doc| {
         doc.set(&config_section, "credential_process", &line).map_err(Into::into)
     })?;
     // Check the store answers before the plaintext goes.
-    let back = store.get(profile)?;
-    if back.as_ref().map(|k| k.access_key_id.as_str()) != Some(key.access_key_id.as_str()) {
+    if store.get(profile)?.as_ref().map(|k| k.access_key_id.as_str()) != Some(key.access_key_id.as_str()) {
         return Err(shared::keystore::store_error(
             &store.describe(),
             "did not give the key back after storing it; the plaintext copy was kept",
             "try again, or use the other backend (--key-store file / os)",
         ));
     }
-    let mut moved_from = Vec::new();
-    if let Some((id, _, _)) = &plain
-        && *id == key.access_key_id
-    {
-        for (path, section) in
-            [(&app.files.credentials_path, &creds_section), (&app.files.config_path, &config_section)]
-        {
-            let edited = write::edit(path, &app.env, "aws-assume keys add", |doc| {
-                doc.remove_key(section, "aws_access_key_id");
-                doc.remove_key(section, "aws_secret_access_key");
-                Ok(())
-            })?;
-            if let shared::fsutil::Edited::Written { target, backup } = edited {
-                // The editor's rolling backup still holds the plaintext key: it goes too.
-                if let Some(b) = backup {
-                    let _ = std::fs::remove_file(b);
-                }
-                moved_from.push(target.display().to_string());
-            }
-        }
-    }
-    let now = shared::cache::format_z(app.clock.now());
-    Index::update(&app.env, |i| {
-        i.upsert(KeyRecord {
-            profile: profile.to_string(),
-            access_key_id: key.access_key_id.clone(),
-            backend,
-            user: user.clone(),
-            account: Some(account.clone()),
-            created: created.clone(),
-            stored: now,
-        })
-    })?;
+    let moved_from = match &plain {
+        Some((id, _, _)) if *id == key.access_key_id => remove_plaintext(app, profile)?,
+        _ => Vec::new(),
+    };
+    let record = KeyRecord {
+        profile: profile.to_string(),
+        access_key_id: key.access_key_id.clone(),
+        backend,
+        user: user.clone(),
+        account: Some(account.clone()),
+        created: created.clone(),
+        stored: shared::cache::format_z(app.clock.now()),
+    };
+    Index::update(&app.env, |i| i.upsert(record))?;
     output::print_json(&json!({
         "Profile": profile, "AccessKeyId": key.access_key_id, "Backend": backend.as_str(), "Store": store.describe(),
         "User": user, "Account": account, "Created": created, "RemovedFrom": moved_from,
@@ -417,34 +428,118 @@ async fn iam_credentials(
     Ok(shared::credentials::assume::key_mfa_session(&ctx, profile, &serial, key).await?.unwrap_or_else(|| key.clone()))
 }
 
+/// Where the key to rotate is, and the key.
+fn locate(app: &App, profile: &str) -> Result<(Home, StoredKey), Error> {
+    if let Some(r) = Index::load(&app.env)?.get(profile).cloned() {
+        let store = r.backend.open(&app.env)?;
+        let key = store.get(profile)?.ok_or_else(|| not_stored(profile, &store.describe()))?;
+        return Ok((Home::Store(store, r.backend), key));
+    }
+    let (id, secret, _) = plaintext_keys(app, profile).ok_or_else(|| {
+        Error::usage(
+            format!("the profile `{}` has no long-term key, in the store or in the files", shared::text::clip(profile)),
+            Some("rotate a profile with aws_access_key_id (or one moved with `aws-assume keys add`)".into()),
+        )
+    })?;
+    Ok((Home::File, StoredKey { access_key_id: id, secret_access_key: secret }))
+}
+
+/// IAM allows two keys per user: refuse (naming the other key) when there is no room.
+async fn check_room(iam: &aws_sdk_iam::Client, user: &str, old: &str) -> Result<(), Error> {
+    let listed = iam.list_access_keys().user_name(user).send().await.map_err(|e| {
+        shared::credentials::sdk_error(
+            "iam:ListAccessKeys",
+            Some(user),
+            Some(
+                "rotation needs iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on the user itself"
+                    .into(),
+            ),
+            e,
+        )
+    })?;
+    match listed.access_key_metadata().iter().filter_map(|m| m.access_key_id()).find(|id| *id != old) {
+        Some(other) => Err(Error::usage(
+            format!(
+                "the IAM user `{user}` already has a second key, {other}: IAM allows two, so there is no room for a new one (nothing was changed)"
+            ),
+            Some(format!(
+                "delete the unused one first: `aws iam delete-access-key --user-name {user} --access-key-id {other}`"
+            )),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// CreateAccessKey: the new key and its creation time.
+async fn create(iam: &aws_sdk_iam::Client, user: &str) -> Result<(StoredKey, Option<String>), Error> {
+    let created = iam.create_access_key().user_name(user).send().await.map_err(|e| {
+        shared::credentials::sdk_error(
+            "iam:CreateAccessKey",
+            Some(user),
+            Some("nothing was changed: the old key still works".into()),
+            e,
+        )
+    })?;
+    let new = created.access_key().ok_or_else(|| {
+        Error::usage("CreateAccessKey returned no key (nothing was stored; the old key still works)", None)
+    })?;
+    let at = new
+        .create_date()
+        .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok())
+        .map(shared::cache::format_z);
+    Ok((
+        StoredKey {
+            access_key_id: new.access_key_id().to_string(),
+            secret_access_key: Secret::new(new.secret_access_key().to_string()),
+        },
+        at,
+    ))
+}
+
+/// Puts the new key where the old one was (the store, or in place in the file): from here on the
+/// profile uses it.
+fn store_new(app: &App, home: &Home, profile: &str, new: &StoredKey) -> Result<(), String> {
+    let (config_section, creds_section) = sections(profile);
+    match home {
+        Home::Store(store, _) => store.put(profile, new).map_err(|e| format!("the store refused the new key ({e})")),
+        Home::File => {
+            let in_credentials =
+                app.files.credentials.as_ref().is_some_and(|d| d.get(&creds_section, "aws_access_key_id").is_some());
+            let (path, section) = if in_credentials {
+                (&app.files.credentials_path, &creds_section)
+            } else {
+                (&app.files.config_path, &config_section)
+            };
+            write::edit(path, &app.env, "aws-assume keys rotate", |doc| {
+                doc.set(section, "aws_access_key_id", &new.access_key_id)?;
+                doc.set(section, "aws_secret_access_key", new.secret_access_key.expose())?;
+                Ok(())
+            })
+            .map(|_| ())
+            .map_err(|e| format!("the new key could not be written ({e})"))
+        }
+    }
+}
+
+/// IAM is eventually consistent: waits (bounded, about 20 s) until STS accepts the new key.
+async fn accepted(settings: &shared::client::ClientSettings, creds: &Credentials) -> bool {
+    for attempt in 0..15u64 {
+        if settings.sts(Some(creds)).get_caller_identity().send().await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1).min(10))).await;
+    }
+    false
+}
+
 async fn rotate(
     app: &App,
     global: &GlobalArgs,
-    flag: Option<Backend>,
+    _flag: Option<Backend>,
     profile: &str,
     mfa_code: Option<String>,
 ) -> Result<ExitCode, Error> {
-    let record = Index::load(&app.env)?.get(profile).cloned();
-    let (home, old) = match &record {
-        Some(r) => {
-            let store = r.backend.open(&app.env)?;
-            let key = store.get(profile)?.ok_or_else(|| not_stored(profile, &store.describe()))?;
-            (Home::Store(store, r.backend), key)
-        }
-        None => {
-            let (id, secret, _) = plaintext_keys(app, profile).ok_or_else(|| {
-                let _ = flag;
-                Error::usage(
-                    format!(
-                        "the profile `{}` has no long-term key, in the store or in the files",
-                        shared::text::clip(profile)
-                    ),
-                    Some("rotate a profile with aws_access_key_id (or one moved with `aws-assume keys add`)".into()),
-                )
-            })?;
-            (Home::File, StoredKey { access_key_id: id, secret_access_key: secret })
-        }
-    };
+    let (home, old) = locate(app, profile)?;
     let settings = App::settings_for(&app.env, &app.files, profile, global)?;
     let old_creds = Credentials::new(&old.access_key_id, old.secret_access_key.expose(), None);
     let auth = iam_credentials(app, &settings, profile, &old_creds, mfa_code).await?;
@@ -456,109 +551,30 @@ async fn rotate(
             Some("rotate root keys in the console; remove them if you can".into()),
         )
     })?;
-    let listed = iam.list_access_keys().user_name(&user).send().await.map_err(|e| {
-        shared::credentials::sdk_error(
-            "iam:ListAccessKeys",
-            Some(&user),
-            Some(
-                "rotation needs iam:ListAccessKeys, iam:CreateAccessKey and iam:DeleteAccessKey on the user itself"
-                    .into(),
-            ),
-            e,
-        )
-    })?;
-    if let Some(other) =
-        listed.access_key_metadata().iter().filter_map(|m| m.access_key_id()).find(|id| *id != old.access_key_id)
-    {
-        return Err(Error::usage(
-            format!(
-                "the IAM user `{user}` already has a second key, {other}: IAM allows two, so there is no room for a new one (nothing was changed)"
-            ),
-            Some(format!(
-                "delete the unused one first: `aws iam delete-access-key --user-name {user} --access-key-id {other}`"
-            )),
-        ));
-    }
-    let created = iam.create_access_key().user_name(&user).send().await.map_err(|e| {
-        shared::credentials::sdk_error(
-            "iam:CreateAccessKey",
-            Some(&user),
-            Some("nothing was changed: the old key still works".into()),
-            e,
-        )
-    })?;
-    let new = created.access_key().ok_or_else(|| {
-        Error::usage("CreateAccessKey returned no key (nothing was stored; the old key still works)", None)
-    })?;
-    let new_key = StoredKey {
-        access_key_id: new.access_key_id().to_string(),
-        secret_access_key: Secret::new(new.secret_access_key().to_string()),
-    };
-    let stranded = |what: String| {
+    check_room(&iam, &user, &old.access_key_id).await?;
+    let (new_key, created_at) = create(&iam, &user).await?;
+    store_new(app, &home, profile, &new_key).map_err(|what| {
         Error::usage(
-            format!(
-                "{what}; IAM now has the new key {} besides the old {}, and the old one still works",
-                new_key.access_key_id, old.access_key_id
-            ),
-            Some(format!(
-                "delete the new one (`aws iam delete-access-key --user-name {user} --access-key-id {}`) and run the rotation again",
-                new_key.access_key_id
-            )),
+            format!("{what}; IAM now has the new key {} besides the old {}, and the old one still works", new_key.access_key_id, old.access_key_id),
+            Some(format!("delete the new one (`aws iam delete-access-key --user-name {user} --access-key-id {}`) and run the rotation again", new_key.access_key_id)),
         )
-    };
-    // Store the new key: from here on the profile uses it.
-    let (config_section, creds_section) = sections(profile);
-    match &home {
-        Home::Store(store, _) => {
-            store.put(profile, &new_key).map_err(|e| stranded(format!("the store refused the new key ({e})")))?
-        }
-        Home::File => {
-            let in_credentials =
-                app.files.credentials.as_ref().is_some_and(|d| d.get(&creds_section, "aws_access_key_id").is_some());
-            let (path, section) = if in_credentials {
-                (&app.files.credentials_path, &creds_section)
-            } else {
-                (&app.files.config_path, &config_section)
-            };
-            write::edit(path, &app.env, "aws-assume keys rotate", |doc| {
-                doc.set(section, "aws_access_key_id", &new_key.access_key_id)?;
-                doc.set(section, "aws_secret_access_key", new_key.secret_access_key.expose())?;
-                Ok(())
-            })
-            .map_err(|e| stranded(format!("the new key could not be written ({e})")))?;
-        }
-    }
+    })?;
     // The index follows the store at once (a kill from here on leaves both on the new key).
-    let created_at = new
-        .create_date()
-        .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d.secs()).ok())
-        .map(shared::cache::format_z);
     if let Home::Store(_, backend) = &home {
-        let stored = shared::cache::format_z(app.clock.now());
-        Index::update(&app.env, |i| {
-            i.upsert(KeyRecord {
-                profile: profile.to_string(),
-                access_key_id: new_key.access_key_id.clone(),
-                backend: *backend,
-                user: Some(user.clone()),
-                account: Some(account.clone()),
-                created: created_at.clone(),
-                stored,
-            })
-        })?;
+        let record = KeyRecord {
+            profile: profile.to_string(),
+            access_key_id: new_key.access_key_id.clone(),
+            backend: *backend,
+            user: Some(user.clone()),
+            account: Some(account.clone()),
+            created: created_at.clone(),
+            stored: shared::cache::format_z(app.clock.now()),
+        };
+        Index::update(&app.env, |i| i.upsert(record))?;
     }
-    // IAM is eventually consistent: wait (bounded) until STS accepts the new key.
     let new_creds = Credentials::new(&new_key.access_key_id, new_key.secret_access_key.expose(), None);
-    let mut accepted = false;
-    for attempt in 0..15u64 {
-        if settings.sts(Some(&new_creds)).get_caller_identity().send().await.is_ok() {
-            accepted = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200 * (attempt + 1).min(10))).await;
-    }
     let delete_old = format!("aws iam delete-access-key --user-name {user} --access-key-id {}", old.access_key_id);
-    if !accepted {
+    if !accepted(&settings, &new_creds).await {
         return Err(Error::usage(
             format!(
                 "the new key {} is stored but STS did not accept it within 20 s; the old key {} was kept active",

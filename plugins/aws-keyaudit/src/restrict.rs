@@ -176,7 +176,93 @@ fn print(out: &Value) -> Result<(), Error> {
     shared::output::print_json(out).map_err(|e| Error::Io { context: "writing the output".into(), source: e })
 }
 
-/// Runs `restrict`.
+/// `--from-usage`: the history's networks added to the ones named; an error when the history
+/// could not be read or is empty.
+fn from_usage(
+    cli: &Cli,
+    r: &mut RestrictArgs,
+    user: &data::User,
+    events: &Result<Vec<usage::Event>, String>,
+) -> Result<(), Error> {
+    match events {
+        Ok(ev) => add_usage(r, ev),
+        Err(e) => {
+            return Err(Error::usage(
+                format!("the keys' history could not be read, so --from-usage has nothing to build on: {e}"),
+                Some("name the networks with --cidr / --vpce, or allow cloudtrail:LookupEvents".into()),
+            ));
+        }
+    }
+    if r.cidrs.is_empty() && r.vpces.is_empty() && r.vpcs.is_empty() {
+        return Err(Error::usage(
+            format!("`{}`'s active keys made no calls in the last {} days", user.name, cli.days),
+            Some("look further back with --days 90 or --usage-region REGION, or name --cidr ranges".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// A policy our evaluator would not call RESTRICTED: shown, explained, exit 1.
+fn not_restricting(quiet: bool, out: &Value, user: &str, predicted: &policy::Analysis) -> Result<ExitCode, Error> {
+    print(out)?;
+    if !quiet {
+        let why: Vec<String> = predicted.evidence.iter().map(|e| e.note.clone()).collect();
+        eprintln!("aws-keyaudit: the policy would not restrict `{user}`: {}", shared::text::clean(&why.join("; ")));
+        eprintln!("hint: name specific ranges (not 0.0.0.0/0 or private ones) with --cidr, or VPCs with --vpc");
+    }
+    Ok(ExitCode::from(exit::VERDICT))
+}
+
+/// The replay of the history against the networks our evaluator reads out of the policy (not
+/// the flags: what it says would be denied is what the audit will call the restriction), into
+/// the output's `Replay`.
+fn replay_into(
+    cli: &Cli,
+    out: &mut Value,
+    predicted: &policy::Analysis,
+    events: &Result<Vec<usage::Event>, String>,
+) -> Option<usage::Replay> {
+    let replayed = events.as_ref().ok().map(|ev| {
+        let nets: Vec<IpNet> = predicted.allowed_cidrs.iter().filter_map(|c| policy::parse_net(c)).collect();
+        usage::replay(ev, &nets, &predicted.allowed_vpcs)
+    });
+    out["Replay"] = match (&replayed, events) {
+        (Some(rp), _) => {
+            json!({"Days": cli.days, "Events": rp.events, "Allowed": rp.allowed, "WouldBeDenied": rp.would_be_denied, "NotJudged": rp.not_judged, "Denied": rp.denied})
+        }
+        (None, Err(e)) => json!({"Days": cli.days, "Error": e}),
+        (None, Ok(_)) => Value::Null,
+    };
+    replayed
+}
+
+/// Nothing attached (a dry run, or past calls would have been denied): the output and why.
+fn not_attached(
+    r: &RestrictArgs,
+    out: &Value,
+    quiet: bool,
+    user: &str,
+    now: policy::Verdict,
+    denied: usize,
+) -> Result<ExitCode, Error> {
+    print(out)?;
+    if !quiet {
+        if r.apply {
+            eprintln!("aws-keyaudit: not attached: the policy would have denied {denied} of the calls above");
+            eprintln!("hint: add the missing ranges (--cidr, --vpce, or --from-usage), or attach anyway with --force");
+        } else {
+            eprintln!(
+                "aws-keyaudit: dry run: nothing attached; this policy takes `{user}` from {} to RESTRICTED (our evaluator)",
+                serde_json::to_value(now).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            );
+            eprintln!("hint: run again with --apply to attach it");
+        }
+    }
+    Ok(if denied > 0 { ExitCode::from(exit::VERDICT) } else { ExitCode::SUCCESS })
+}
+
+/// Runs `restrict`: the policy, our evaluator's prediction, the replay, then (with `--apply`)
+/// the attachment and the re-audit.
 pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Error> {
     if r.cidrs.is_empty() && r.vpcs.is_empty() && r.vpces.is_empty() && !r.from_usage {
         return Err(Error::usage(
@@ -194,21 +280,7 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
     let events = history(cli, app, &settings, &creds, user).await;
     let mut r = r.clone();
     if r.from_usage {
-        match &events {
-            Ok(ev) => add_usage(&mut r, ev),
-            Err(e) => {
-                return Err(Error::usage(
-                    format!("the keys' history could not be read, so --from-usage has nothing to build on: {e}"),
-                    Some("name the networks with --cidr / --vpce, or allow cloudtrail:LookupEvents".into()),
-                ));
-            }
-        }
-        if r.cidrs.is_empty() && r.vpces.is_empty() && r.vpcs.is_empty() {
-            return Err(Error::usage(
-                format!("`{}`'s active keys made no calls in the last {} days", user.name, cli.days),
-                Some("look further back with --days 90 or --usage-region REGION, or name --cidr ranges".into()),
-            ));
-        }
+        from_usage(cli, &mut r, user, &events)?;
     }
     let doc = document(&r.cidrs, &r.vpcs, &r.vpces);
     let now = verdict_of(&acct, user, &opts);
@@ -221,56 +293,15 @@ pub async fn run(cli: &Cli, app: &App, r: &RestrictArgs) -> Result<ExitCode, Err
         "Policy": doc, "Verdict": {"Now": now.verdict, "WithPolicy": predicted.verdict}, "Applied": false,
     });
     if predicted.verdict != policy::Verdict::Restricted {
-        print(&out)?;
-        if !quiet {
-            let why: Vec<String> = predicted.evidence.iter().map(|e| e.note.clone()).collect();
-            eprintln!(
-                "aws-keyaudit: the policy would not restrict `{}`: {}",
-                user.name,
-                shared::text::clean(&why.join("; "))
-            );
-            eprintln!("hint: name specific ranges (not 0.0.0.0/0 or private ones) with --cidr, or VPCs with --vpc");
-        }
-        return Ok(ExitCode::from(exit::VERDICT));
+        return not_restricting(quiet, &out, &user.name, &predicted);
     }
-    // The replay uses the networks our evaluator reads out of the policy, not the flags: what it
-    // says would be denied is what the audit will call the restriction.
-    let replayed = events.as_ref().ok().map(|ev| {
-        let nets: Vec<IpNet> = predicted.allowed_cidrs.iter().filter_map(|c| policy::parse_net(c)).collect();
-        usage::replay(ev, &nets, &predicted.allowed_vpcs)
-    });
-    out["Replay"] = match (&replayed, &events) {
-        (Some(rp), _) => {
-            json!({"Days": cli.days, "Events": rp.events, "Allowed": rp.allowed, "WouldBeDenied": rp.would_be_denied, "NotJudged": rp.not_judged, "Denied": rp.denied})
-        }
-        (None, Err(e)) => json!({"Days": cli.days, "Error": e}),
-        (None, Ok(_)) => Value::Null,
-    };
+    let replayed = replay_into(cli, &mut out, &predicted, &events);
     let denied = replayed.as_ref().map_or(0, |rp| rp.would_be_denied);
     if !quiet {
         say_replay(cli, &user.name, replayed.as_ref(), events.as_ref().err());
     }
     if !r.apply || (denied > 0 && !r.force) {
-        print(&out)?;
-        if !quiet {
-            if r.apply {
-                eprintln!("aws-keyaudit: not attached: the policy would have denied {denied} of the calls above");
-                eprintln!(
-                    "hint: add the missing ranges (--cidr, --vpce, or --from-usage), or attach anyway with --force"
-                );
-            } else {
-                eprintln!(
-                    "aws-keyaudit: dry run: nothing attached; this policy takes `{}` from {} to RESTRICTED (our evaluator)",
-                    user.name,
-                    serde_json::to_value(now.verdict)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                );
-                eprintln!("hint: run again with --apply to attach it");
-            }
-        }
-        return Ok(if denied > 0 { ExitCode::from(exit::VERDICT) } else { ExitCode::SUCCESS });
+        return not_attached(&r, &out, quiet, &user.name, now.verdict, denied);
     }
     attach(&iam, &r, &account, &user.name, &doc).await?;
     let after_data = data::collect(&iam, &account, 8).await?;

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build release venv bench-venv test fmt lint deps-check check-windows demo sandbox completions bench fuzz install uninstall clean
+.PHONY: all build release venv bench-venv test fmt lint deps-check check-windows demo sandbox completions bench bench-scale fuzz install uninstall clean
 
 all: build
 
@@ -88,6 +88,11 @@ clean:
 # Side-by-side figures on the sandbox (release build); writes BENCHMARKS.md and bench/results.json.
 bench: venv bench-venv release
 	$(CARGO) run --quiet --release -p e2e --bin bench -- --target-dir target/release $(BENCH_ARGS)
+
+# The scale section (about twenty minutes): sync at 1k/3k/10k accounts x 5 roles throttled at
+# 20 requests/s, organisation audits of 20/50/200 accounts; SVG plots in bench/.
+bench-scale: venv release
+	$(CARGO) run --quiet --release -p e2e --bin bench -- --target-dir target/release --only scale $(BENCH_ARGS)
 
 # The peers we compare with (PyPI, pinned), apart from the test venv so their pins cannot clash.
 bench-venv: .venv-bench/.installed

@@ -3,7 +3,10 @@
 //! the median, min, max and p90 wall time. No figure here is asserted by a test: speed claims
 //! are measured, not hard-coded.
 //!
-//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,sso-sync,keyaudit,usage,config,memory] [--keyaudit-users N] [--usage-keys N] [--target-dir DIR]
+//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,keys,sso-sync,keyaudit,usage,config,memory,scale,scale-sync,scale-org] [--keyaudit-users N] [--usage-keys N] [--scale-accounts 1000,3000,10000] [--org-accounts 20,50,200] [--target-dir DIR]
+//!
+//! `scale` (or `scale-sync`, `scale-org`) runs only when named (`make bench-scale`): it takes
+//! about twenty minutes.
 //!
 //! With `--only`, the sections run replace their namesakes in the existing BENCHMARKS.md and
 //! bench/results.json; the other sections are kept.
@@ -446,6 +449,304 @@ fn bench_usage(bin: &Path, keys: usize, md: &mut Vec<String>) -> Value {
     json!({"keys": with_keys, "requests": requests, "throttled": throttled, "audit_s": plain, "with_usage_s": with_usage, "lookups_s": lookups, "bound_s": bound, "ratio": ratio, "events": events})
 }
 
+/// The key store: a `credential_process` answer for a key in the OS keyring (gnome-keyring over
+/// D-Bus) and in the encrypted file, and a role profile sourced from the stored key with a warm
+/// session cache.
+fn bench_keys(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws-assume keys: credential_process from the store");
+    let sandbox = Sandbox::start(standard_scenario());
+    let keyring = e2e::harness::Keyring::start();
+    let mut out = serde_json::Map::new();
+    let mut rows = Vec::new();
+    for backend in ["os", "file"] {
+        let home = Home::new();
+        home.credentials(&format!("[alice]\naws_access_key_id = {ALICE_KEY}\naws_secret_access_key = {ALICE_SECRET}\n"))
+            .config("[profile alice]\nregion = us-east-1\n[profile ro]\nrole_arn = arn:aws:iam::222222222222:role/readonly\nsource_profile = alice\n");
+        let cmd = |args: &[&str]| {
+            let mut c = home.command_with(bin.join("aws-assume"), &sandbox, None);
+            keyring.apply(&mut c);
+            c.args(args)
+                .env("AWS_COMPANIONS_KEY_STORE", backend)
+                .env("AWS_COMPANIONS_KEY_STORE_PASSPHRASE", "bench passphrase");
+            c
+        };
+        let added = cmd(&["keys", "add", "alice", "--from-credentials-file"]).output().expect("keys add");
+        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        let answer = time_command(&format!("credential_process ({backend})"), runs, || {
+            cmd(&["keys", "credential-process", "alice"])
+        });
+        let warm = time_command(&format!("role from the stored key, warm cache ({backend})"), runs, || {
+            cmd(&["ro", "--format", "process"])
+        });
+        rows.push(row(&format!("`aws-assume keys credential-process` ({backend})"), &answer));
+        rows.push(row(
+            &format!("role sourced from it, warm cache: `aws-assume ro --format process` ({backend})"),
+            &warm,
+        ));
+        out.insert(
+            backend.into(),
+            json!({"credential_process": stat_json(&answer), "role_warm_cache": stat_json(&warm)}),
+        );
+    }
+    md.push("## aws-assume keys (the key store)\n".into());
+    md.push("A `credential_process` answer for a stored key (`os`: gnome-keyring's Secret Service over a private D-Bus session bus; `file`: the age file, scrypt 2^15), and a role profile sourced from that key with its session already cached (what every later `aws --profile ro` call costs). Targets: the keyring answer under 10 ms median, the warm role under 5 ms.\n".into());
+    md.push("| command | median ms | min | p90 | max |\n| --- | --- | --- | --- | --- |".into());
+    md.extend(rows);
+    md.push(String::new());
+    Value::Object(out)
+}
+
+/// Wall time and peak RSS (KiB, through GNU time when the machine has it) of one run, and
+/// whether it succeeded.
+fn timed_rss(cmd: &Command) -> (f64, Option<u64>, bool) {
+    let time = Path::new("/usr/bin/time");
+    let mut run = if time.exists() {
+        let mut w = Command::new(time);
+        w.arg("-f").arg("RSS %M").arg(cmd.get_program()).args(cmd.get_args());
+        w
+    } else {
+        let mut w = Command::new(cmd.get_program());
+        w.args(cmd.get_args());
+        w
+    };
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => run.env(k, v),
+            None => run.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        run.current_dir(d);
+    }
+    let start = Instant::now();
+    let out = run.stdout(Stdio::null()).stderr(Stdio::piped()).output().expect("run");
+    let secs = start.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let rss = err.lines().filter_map(|l| l.strip_prefix("RSS ")).next_back().and_then(|v| v.trim().parse().ok());
+    (secs, rss, out.status.success())
+}
+
+/// An SVG line plot of `series` (label, points), written beside BENCHMARKS.md.
+fn plot(file: &str, title: &str, x_label: &str, y_label: &str, series: &[(&str, Vec<(f64, f64)>)]) {
+    use plotters::prelude::*;
+    let path = workspace_root().join("bench").join(file);
+    let root = SVGBackend::new(&path, (720, 420)).into_drawing_area();
+    let _ = root.fill(&WHITE);
+    let pts = || series.iter().flat_map(|(_, p)| p.iter());
+    let x_max = pts().map(|p| p.0).fold(1.0, f64::max) * 1.05;
+    let y_max = pts().map(|p| p.1).fold(0.001, f64::max) * 1.15;
+    let Ok(mut chart) = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+    else {
+        return;
+    };
+    let _ = chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw();
+    for (i, (label, points)) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        if let Ok(s) = chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2))) {
+            s.label(*label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        }
+        let _ = chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())));
+    }
+    let _ = chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw();
+    let _ = root.present();
+}
+
+fn scale_sync(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
+    let mut rows = Vec::new();
+    let (mut time_pts, mut per_profile_pts, mut cli_pts) = (Vec::new(), Vec::new(), Vec::new());
+    // What the AWS CLI pays per call with no generated profiles: the baseline of the extra cost.
+    let empty = Home::new();
+    empty.config("[default]\nregion = us-east-1\n");
+    let cli_call = |home: &Home| {
+        let samples: Vec<f64> = (0..4)
+            .map(|_| {
+                let mut c = home.command(venv_bin("aws"));
+                c.args(["configure", "get", "region", "--profile", "default"]);
+                let start = Instant::now();
+                let _ = c.stdout(Stdio::null()).stderr(Stdio::null()).status();
+                start.elapsed().as_secs_f64() * 1000.0
+            })
+            .skip(1)
+            .collect();
+        stats(samples).median
+    };
+    let base_ms = cli_call(&empty);
+    for &n in sizes {
+        eprintln!("scale: aws-sso-sync, {n} accounts x 5 roles, throttled at 20 requests/s");
+        let mut scenario = standard_scenario();
+        scenario.accounts.clear();
+        scenario.generate = Some(e2e::emulator::scenario::Generate {
+            count: n,
+            first_id: 100_000_000_000,
+            name_prefix: "account".into(),
+            permission_sets: ["AdministratorAccess", "ReadOnly", "Billing", "PowerUser", "SecurityAudit"]
+                .map(String::from)
+                .to_vec(),
+        });
+        scenario.faults.latency_ms = 100;
+        scenario.faults.rate_limit = Some(20.0);
+        let sandbox = Sandbox::start(scenario);
+        let home = Home::new();
+        let token = sandbox.issue_token(86_400);
+        let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(24))
+            .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+            .unwrap();
+        let body = json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": token, "expiresAt": expires})
+            .to_string();
+        let cache = home.path().join(".aws/sso/cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        for key in ["corp", START_URL] {
+            use sha1::Digest;
+            std::fs::write(cache.join(format!("{}.json", hex::encode(sha1::Sha1::digest(key.as_bytes())))), &body)
+                .unwrap();
+        }
+        let cfg = home.aws("config");
+        std::fs::write(&cfg, format!("[default]\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n")).unwrap();
+        let mut c = home.command_with(bin.join("aws-sso-sync"), &sandbox, None);
+        c.args(["--sso-session", "corp", "-q"]);
+        let (secs, rss, ok) = timed_rss(&c);
+        let log = sandbox.requests();
+        let (requests, retried) = (log.len(), log.iter().filter(|r| r.status == 429).count());
+        let needed = requests - retried;
+        let text = std::fs::read_to_string(&cfg).unwrap_or_default();
+        let profiles = text.matches("[profile ").count();
+        let bound = needed.saturating_sub(20) as f64 / 20.0;
+        let cli_ms = cli_call(&home);
+        eprintln!(
+            "  {profiles} profiles in {secs:.1} s ({requests} requests, {retried} answered 429), bound {bound:.1} s, RSS {rss:?} KiB; aws CLI call {cli_ms:.0} ms (empty config {base_ms:.0} ms)"
+        );
+        time_pts.push((n as f64, secs));
+        per_profile_pts.push((n as f64, secs * 1000.0 / profiles.max(1) as f64));
+        cli_pts.push((n as f64, cli_ms - base_ms));
+        rows.push(json!({"accounts": n, "profiles": profiles, "ok": ok, "seconds": secs, "requests": requests, "answered_429": retried,
+            "bound_seconds": bound, "ratio_to_bound": secs / bound.max(0.001), "peak_rss_kb": rss, "config_bytes": text.len(),
+            "ms_per_profile": secs * 1000.0 / profiles.max(1) as f64, "awscli_call_ms": cli_ms, "awscli_extra_ms": cli_ms - base_ms}));
+    }
+    md.push(format!("## Scale: aws-sso-sync at 1k, 3k, 10k accounts × 5 roles, throttled at 20 requests/s\n\nThe emulator answers every request after 100 ms and allows 20 requests per second (token bucket, one second of burst; 429 TooManyRequestsException beyond it). The bound is the requests a sync needs (those not answered 429), less the first second's burst, ÷ 20/s. \"AWS CLI +ms\" is what every later `aws` command pays to parse the generated config (awscli v1 `aws configure get region`, median of 3, minus the same on a one-profile config: {base_ms:.0} ms).\n"));
+    md.push("| accounts | profiles | time s | requests | answered 429 | bound s | ratio | ms / profile | peak RSS MB | config MB | AWS CLI +ms per call |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into());
+    for r in &rows {
+        md.push(format!(
+            "| {} | {} | {:.1} | {} | {} | {:.1} | **{:.3}×** | {:.2} | {} | {:.1} | {:.0} |",
+            r["accounts"],
+            r["profiles"],
+            r["seconds"].as_f64().unwrap_or(0.0),
+            r["requests"],
+            r["answered_429"],
+            r["bound_seconds"].as_f64().unwrap_or(0.0),
+            r["ratio_to_bound"].as_f64().unwrap_or(0.0),
+            r["ms_per_profile"].as_f64().unwrap_or(0.0),
+            r["peak_rss_kb"].as_u64().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "-".into()),
+            r["config_bytes"].as_u64().unwrap_or(0) as f64 / 1_048_576.0,
+            r["awscli_extra_ms"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    plot(
+        "scale-sync-time.svg",
+        "aws-sso-sync, 5 roles per account, 20 requests/s",
+        "accounts",
+        "seconds",
+        &[("sync time", time_pts)],
+    );
+    plot(
+        "scale-sync-per-profile.svg",
+        "aws-sso-sync: time per profile",
+        "accounts",
+        "ms per profile",
+        &[("ms per profile", per_profile_pts)],
+    );
+    plot(
+        "scale-awscli-cost.svg",
+        "What each later aws command pays for the generated config",
+        "accounts (x 5 profiles)",
+        "extra ms per aws call",
+        &[("awscli v1", cli_pts)],
+    );
+    md.push("\n![sync time](bench/scale-sync-time.svg) ![time per profile](bench/scale-sync-per-profile.svg) ![AWS CLI cost](bench/scale-awscli-cost.svg)\n\nTargets: 10,000 × 5 within 1.05× of the bound, 0 failures, peak RSS under 150 MB; time per profile flat (±20%) from 1k to 10k. The AWS CLI's cost per call is why `aws-sso-sync` has filters (README: Filters).\n".into());
+    json!(rows)
+}
+
+fn scale_org(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
+    let mut rows = Vec::new();
+    let (mut time_pts, mut alone_pts) = (Vec::new(), Vec::new());
+    for &n in sizes {
+        eprintln!("scale: aws-keyaudit --org-role over {n} accounts, 100 ms per call");
+        let sandbox = Sandbox::start(standard_scenario());
+        let moto = e2e::harness::Moto::start();
+        let home = Home::new();
+        let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
+        py.arg(workspace_root().join("tests/sandbox/org_fixture.py")).arg(n.to_string());
+        let out = py.output().expect("org fixture");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let ids: Vec<String> = serde_json::from_slice(&out.stdout).expect("ids");
+        moto.control("faults", Some(json!({"latency_ms": 100})));
+        home.config(&format!("[profile base]\nregion = us-east-1\n[profile alone]\nrole_arn = arn:aws:iam::{}:role/OrganizationAccountAccessRole\nsource_profile = base\n", ids[0]));
+        home.credentials("[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
+        let audit = |args: &[&str]| {
+            let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, Some(&moto));
+            c.args(args)
+                .args(["--output", "json"])
+                .env("AWS_ENDPOINT_URL_STS", &moto.url)
+                .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.url)
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing");
+            c
+        };
+        let calls_of = |c: &mut Command| -> (u64, usize) {
+            let out = c.output().expect("audit");
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            let calls = v["calls"].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+            (calls, v["report"]["accounts"].as_array().map_or(0, Vec::len))
+        };
+        let (alone_s, _, _) = timed_rss(&audit(&["--profile", "alone"]));
+        let (alone_calls, _) = calls_of(&mut audit(&["--profile", "alone"]));
+        let cpu_before = moto.cpu_seconds();
+        let (org_s, rss, ok) = timed_rss(&audit(&["--org-role", "OrganizationAccountAccessRole"]));
+        let moto_cpu = moto.cpu_seconds() - cpu_before;
+        let (org_calls, audited) = calls_of(&mut audit(&["--org-role", "OrganizationAccountAccessRole"]));
+        // The organisation audit also lists the accounts and audits the caller's own.
+        let per_account = org_calls as f64 / audited.max(1) as f64;
+        eprintln!(
+            "  {audited} accounts in {org_s:.1} s (alone {alone_s:.1} s: {:.2}x), {per_account:.1} calls per account (alone {alone_calls}), moto CPU {moto_cpu:.1} s, RSS {rss:?} KiB",
+            org_s / alone_s
+        );
+        time_pts.push((n as f64, org_s));
+        alone_pts.push((n as f64, alone_s * 3.0));
+        rows.push(json!({"accounts": n, "audited": audited, "ok": ok, "seconds": org_s, "alone_seconds": alone_s, "ratio_to_alone": org_s / alone_s,
+            "calls": org_calls, "calls_per_account": per_account, "alone_calls": alone_calls, "peak_rss_kb": rss, "moto_cpu_seconds": moto_cpu}));
+    }
+    md.push("## Scale: aws-keyaudit --org-role over 20, 50, 200 accounts\n\nmoto (one multi-account moto: every member account has its own IAM state, entered through OrganizationAccountAccessRole) answers every AWS call after 100 ms. Each member has one user with a 150-day-old key. \"Alone\" audits one member through a role profile. Default flags (`--concurrency 64`, `--max-in-flight 128`). On this 2-core machine moto itself (Python) spends a few milliseconds of CPU on each call, which bounds how fast it can answer many accounts at once.\n".into());
+    md.push("| accounts | audited (with the caller's) | time s | one alone s | ratio | moto CPU s | calls | calls per account | one alone: calls | peak RSS MB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into());
+    for r in &rows {
+        md.push(format!(
+            "| {} | {} | {:.1} | {:.1} | **{:.2}×** | {:.1} | {} | {:.1} | {} | {} |",
+            r["accounts"],
+            r["audited"],
+            r["seconds"].as_f64().unwrap_or(0.0),
+            r["alone_seconds"].as_f64().unwrap_or(0.0),
+            r["ratio_to_alone"].as_f64().unwrap_or(0.0),
+            r["moto_cpu_seconds"].as_f64().unwrap_or(0.0),
+            r["calls"],
+            r["calls_per_account"].as_f64().unwrap_or(0.0),
+            r["alone_calls"],
+            r["peak_rss_kb"].as_u64().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    plot(
+        "scale-org-audit.svg",
+        "aws-keyaudit --org-role, 100 ms per call",
+        "accounts",
+        "seconds",
+        &[("organisation audit", time_pts), ("3 x one account alone", alone_pts)],
+    );
+    md.push("\n![organisation audit](bench/scale-org-audit.svg)\n\nTarget: 200 accounts in no more than 3× the time of one alone, with the calls per account unchanged (the organisation audit adds ListAccounts and one AssumeRole per member).\n".into());
+    json!(rows)
+}
+
 /// Parsing and resolving a 10,000-profile config, in process (the tools do exactly this first).
 fn bench_big_config(runs: usize, md: &mut Vec<String>) -> Value {
     use shared::config::{AwsFiles, resolve};
@@ -545,6 +846,21 @@ fn main() {
         let keys: usize = arg("--usage-keys").and_then(|r| r.parse().ok()).unwrap_or(200);
         results["usage"] = bench_usage(&bin, keys, &mut md);
     }
+    // The scale sections run only when named (`make bench-scale`): the 10,000-account sync alone
+    // takes about ten minutes.
+    let named = |name: &str| only.as_deref().is_some_and(|o| o.split(',').any(|x| x == name || x == "scale"));
+    let list = |name: &str, default: &[usize]| -> Vec<usize> {
+        arg(name).map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect()).unwrap_or_else(|| default.to_vec())
+    };
+    if named("scale-sync") {
+        results["scale_sync"] = scale_sync(&bin, &list("--scale-accounts", &[1000, 3000, 10_000]), &mut md);
+    }
+    if named("scale-org") {
+        results["scale_org"] = scale_org(&bin, &list("--org-accounts", &[20, 50, 200]), &mut md);
+    }
+    if want("keys") {
+        results["keys"] = bench_keys(&bin, runs, &mut md);
+    }
     if want("whoami") {
         results["whoami"] = bench_whoami(&bin, runs, &mut md);
     }
@@ -610,6 +926,9 @@ fn merge_sections(old: &str, new: &str) -> String {
         (pre, sections)
     }
     let (_, mut sections) = split(old);
+    // Sections that were renamed or split (their successors are written instead).
+    const RETIRED: [&str; 1] = ["## Scale"];
+    sections.retain(|(t, _)| !RETIRED.contains(&t.as_str()));
     let (pre, fresh) = split(new);
     for (title, body) in fresh {
         match sections.iter_mut().find(|(t, _)| *t == title) {

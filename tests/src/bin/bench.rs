@@ -898,6 +898,7 @@ fn main() {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_else(|| json!({}));
         if let (Value::Object(mut all), Value::Object(new)) = (old, results.clone()) {
+            all.remove("scale"); // split into scale_sync and scale_org
             all.extend(new);
             results = Value::Object(all);
         }

@@ -137,6 +137,18 @@ fn error_and_hint_texts() {
         ),
         ("error-bad-seconds", "aws-whoami", &["--cli-read-timeout", "inf"], &[]),
         ("error-bad-duration", "aws-assume", &["alice", "--duration", "999999999999999d"], &[]),
+        (
+            "error-key-store-unavailable",
+            "aws-assume",
+            &["keys", "add", "alice", "--from-credentials-file"],
+            &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+        ),
+        (
+            "error-key-not-stored",
+            "aws-assume",
+            &["keys", "credential-process", "alice"],
+            &[("AWS_COMPANIONS_KEY_STORE", "file"), ("AWS_COMPANIONS_KEY_STORE_PASSPHRASE", "p")],
+        ),
     ];
     let s = settings(Some(&home));
     for (name, bin, args, env) in cases {

@@ -264,7 +264,8 @@ impl Home {
         cmd.env("AWS_ENDPOINT_URL_STS", &sandbox.url)
             .env("AWS_ENDPOINT_URL_SSO", &sandbox.url)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url);
-        // IAM goes to moto, or to the emulator (which refuses it) so nothing ever leaves the machine.
+        // IAM goes to moto, or to the emulator (which answers only the organisation-audit slice, see
+        // emulator::iam), so nothing ever leaves the machine.
         cmd.env("AWS_ENDPOINT_URL_IAM", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
         cmd.env("AWS_ENDPOINT_URL_CLOUDTRAIL", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
         cmd

@@ -663,3 +663,48 @@ fn restrict_from_usage_covers_what_was_used_and_the_replay_shows_what_a_narrower
     let (code, _, err) = w.audit(&["restrict", "app", "--vpce", "vpce-0abc\"}]"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The Rust sandbox's organisation (what the scale bench measures against, since moto cannot
+/// answer hundreds of accounts at once): every account audited through its role, each with its
+/// robot's 150-day-old key, in the IAM wire shapes the SDK parses.
+#[test]
+fn org_audit_against_the_rust_sandbox_organisation() {
+    let mut scenario = standard_scenario();
+    let role = e2e::emulator::scenario::Role {
+        name: "OrganizationAccountAccessRole".into(),
+        path: "/".into(),
+        max_session_duration: 3600,
+        trust: e2e::emulator::scenario::Trust { principals: vec!["111111111111".into()], ..Default::default() },
+    };
+    scenario.accounts = ["111111111111", "200000000000", "200000000001", "200000000002"]
+        .iter()
+        .map(|id| e2e::emulator::scenario::Account {
+            id: id.to_string(),
+            roles: if *id == "111111111111" { vec![] } else { vec![role.clone()] },
+            ..Default::default()
+        })
+        .collect();
+    let sandbox = Sandbox::start(scenario);
+    let home = Home::new();
+    home.credentials(&format!(
+        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        e2e::harness::fixture::ALICE_KEY,
+        e2e::harness::fixture::ALICE_SECRET
+    ));
+    let mut cmd = home.command_with(binary("aws-keyaudit"), &sandbox, None);
+    cmd.args(["--profile", "alice", "--org-role", "OrganizationAccountAccessRole", "--output", "json"])
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &sandbox.url);
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["report"]["accounts"].as_array().unwrap().len(), 4, "{}", v["report"]);
+    let rotate: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "KA-ROTATE")
+        .map(|f| f["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotate.len(), 4, "one 150-day-old key per account: {rotate:?}");
+    assert_eq!(sandbox.count("AssumeRole"), 3, "the caller's account with its own credentials");
+}

@@ -670,69 +670,86 @@ fn scale_sync(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
     json!(rows)
 }
 
+/// An organisation of `n` member accounts in the Rust sandbox (every scenario account is a
+/// member: `emulator::iam`), each with OrganizationAccountAccessRole trusting alice's account.
+fn org_scenario(n: usize) -> e2e::emulator::scenario::Scenario {
+    let mut scenario = standard_scenario();
+    let role = e2e::emulator::scenario::Role {
+        name: "OrganizationAccountAccessRole".into(),
+        path: "/".into(),
+        max_session_duration: 3600,
+        trust: e2e::emulator::scenario::Trust { principals: vec!["111111111111".into()], ..Default::default() },
+    };
+    // The management account (alice's, the caller) and the members.
+    scenario.accounts = std::iter::once(e2e::emulator::scenario::Account {
+        id: "111111111111".into(),
+        name: "management".into(),
+        ..Default::default()
+    })
+    .chain((0..n).map(|i| e2e::emulator::scenario::Account {
+        id: format!("{}", 200_000_000_000u64 + i as u64),
+        name: format!("member-{i:04}"),
+        roles: vec![role.clone()],
+        ..Default::default()
+    }))
+    .collect();
+    scenario.faults.latency_ms = 100;
+    scenario
+}
+
 fn scale_org(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
     let mut rows = Vec::new();
     let (mut time_pts, mut alone_pts) = (Vec::new(), Vec::new());
     for &n in sizes {
         eprintln!("scale: aws-keyaudit --org-role over {n} accounts, 100 ms per call");
-        let sandbox = Sandbox::start(standard_scenario());
-        let moto = e2e::harness::Moto::start();
+        let sandbox = Sandbox::start(org_scenario(n));
         let home = Home::new();
-        let mut py = home.command_with(venv_bin("python"), &sandbox, Some(&moto));
-        py.arg(workspace_root().join("tests/sandbox/org_fixture.py")).arg(n.to_string());
-        let out = py.output().expect("org fixture");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let ids: Vec<String> = serde_json::from_slice(&out.stdout).expect("ids");
-        moto.control("faults", Some(json!({"latency_ms": 100})));
-        home.config(&format!("[profile base]\nregion = us-east-1\n[profile alone]\nrole_arn = arn:aws:iam::{}:role/OrganizationAccountAccessRole\nsource_profile = base\n", ids[0]));
-        home.credentials("[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n");
+        home.config("[profile alice]\nregion = us-east-1\n[profile alone]\nrole_arn = arn:aws:iam::200000000000:role/OrganizationAccountAccessRole\nsource_profile = alice\n");
+        home.credentials(&format!(
+            "[alice]\naws_access_key_id = {ALICE_KEY}\naws_secret_access_key = {ALICE_SECRET}\n"
+        ));
         let audit = |args: &[&str]| {
-            let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, Some(&moto));
-            c.args(args)
-                .args(["--output", "json"])
-                .env("AWS_ENDPOINT_URL_STS", &moto.url)
-                .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.url)
-                .env("AWS_ACCESS_KEY_ID", "testing")
-                .env("AWS_SECRET_ACCESS_KEY", "testing");
+            let mut c = home.command_with(bin.join("aws-keyaudit"), &sandbox, None);
+            c.args(args).args(["--output", "json"]).env("AWS_ENDPOINT_URL_ORGANIZATIONS", &sandbox.url);
             c
         };
-        let calls_of = |c: &mut Command| -> (u64, usize) {
+        let calls_of = |c: &mut Command| -> (u64, usize, usize) {
             let out = c.output().expect("audit");
             let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
             let calls = v["calls"].as_object().map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
-            (calls, v["report"]["accounts"].as_array().map_or(0, Vec::len))
+            let rotate = v["findings"].as_array().map_or(0, |f| f.iter().filter(|f| f["check"] == "KA-ROTATE").count());
+            (calls, v["report"]["accounts"].as_array().map_or(0, Vec::len), rotate)
         };
         let (alone_s, _, _) = timed_rss(&audit(&["--profile", "alone"]));
-        let (alone_calls, _) = calls_of(&mut audit(&["--profile", "alone"]));
-        let cpu_before = moto.cpu_seconds();
-        let (org_s, rss, ok) = timed_rss(&audit(&["--org-role", "OrganizationAccountAccessRole"]));
-        let moto_cpu = moto.cpu_seconds() - cpu_before;
-        let (org_calls, audited) = calls_of(&mut audit(&["--org-role", "OrganizationAccountAccessRole"]));
+        let (alone_calls, _, _) = calls_of(&mut audit(&["--profile", "alone"]));
+        let org = ["--profile", "alice", "--org-role", "OrganizationAccountAccessRole"];
+        let (org_s, rss, ok) = timed_rss(&audit(&org));
+        let (org_calls, audited, rotate) = calls_of(&mut audit(&org));
         // The organisation audit also lists the accounts and audits the caller's own.
         let per_account = org_calls as f64 / audited.max(1) as f64;
         eprintln!(
-            "  {audited} accounts in {org_s:.1} s (alone {alone_s:.1} s: {:.2}x), {per_account:.1} calls per account (alone {alone_calls}), moto CPU {moto_cpu:.1} s, RSS {rss:?} KiB",
+            "  {audited} accounts in {org_s:.1} s (alone {alone_s:.1} s: {:.2}x), {per_account:.1} calls per account (alone {alone_calls}), {rotate} KA-ROTATE findings, RSS {rss:?} KiB",
             org_s / alone_s
         );
         time_pts.push((n as f64, org_s));
         alone_pts.push((n as f64, alone_s * 3.0));
         rows.push(json!({"accounts": n, "audited": audited, "ok": ok, "seconds": org_s, "alone_seconds": alone_s, "ratio_to_alone": org_s / alone_s,
-            "calls": org_calls, "calls_per_account": per_account, "alone_calls": alone_calls, "peak_rss_kb": rss, "moto_cpu_seconds": moto_cpu}));
+            "calls": org_calls, "calls_per_account": per_account, "alone_calls": alone_calls, "peak_rss_kb": rss, "findings_rotate": rotate}));
     }
-    md.push("## Scale: aws-keyaudit --org-role over 20, 50, 200 accounts\n\nmoto (one multi-account moto: every member account has its own IAM state, entered through OrganizationAccountAccessRole) answers every AWS call after 100 ms. Each member has one user with a 150-day-old key. \"Alone\" audits one member through a role profile. Default flags (`--concurrency 64`, `--max-in-flight 128`). On this 2-core machine moto itself (Python) spends a few milliseconds of CPU on each call, which bounds how fast it can answer many accounts at once.\n".into());
-    md.push("| accounts | audited (with the caller's) | time s | one alone s | ratio | moto CPU s | calls | calls per account | one alone: calls | peak RSS MB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into());
+    md.push("## Scale: aws-keyaudit --org-role over 20, 50, 200 accounts\n\nThe Rust sandbox emulates the organisation (`tests/src/emulator/iam.rs`: ListAccounts, and for every member account its own IAM answers: a user with a 150-day-old key, the credential report, GetAccountAuthorizationDetails, GetAccountSummary, ListAccessKeys, ListServiceSpecificCredentials) and STS with signature checks and OrganizationAccountAccessRole trust; every call is answered after 100 ms. moto could not show this: one Python process spent 6 s of CPU answering a 200-account audit, more than the target allows before any latency. \"Alone\" audits one member through a role profile. Default flags (`--concurrency 64`, `--max-in-flight 128`).\n".into());
+    md.push("| accounts | audited (with the caller's) | time s | one alone s | ratio | calls | calls per account | one alone: calls | KA-ROTATE findings | peak RSS MB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into());
     for r in &rows {
         md.push(format!(
-            "| {} | {} | {:.1} | {:.1} | **{:.2}×** | {:.1} | {} | {:.1} | {} | {} |",
+            "| {} | {} | {:.1} | {:.1} | **{:.2}×** | {} | {:.1} | {} | {} | {} |",
             r["accounts"],
             r["audited"],
             r["seconds"].as_f64().unwrap_or(0.0),
             r["alone_seconds"].as_f64().unwrap_or(0.0),
             r["ratio_to_alone"].as_f64().unwrap_or(0.0),
-            r["moto_cpu_seconds"].as_f64().unwrap_or(0.0),
             r["calls"],
             r["calls_per_account"].as_f64().unwrap_or(0.0),
             r["alone_calls"],
+            r["findings_rotate"],
             r["peak_rss_kb"].as_u64().map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "-".into()),
         ));
     }

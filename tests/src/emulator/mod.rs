@@ -6,6 +6,7 @@
 
 pub mod control;
 pub mod faults;
+pub mod iam;
 pub mod oidc;
 pub mod scenario;
 pub mod signin;

@@ -48,7 +48,11 @@ pub async fn handle(
     if method == Method::POST && (is_form || !body.is_empty()) {
         params.extend(form_urlencoded::parse(&body).into_owned());
     }
-    let action = params.get("Action").cloned().unwrap_or_default();
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let action = match target.strip_prefix("AWSOrganizationsV20161128.") {
+        Some(op) => format!("organizations:{op}"),
+        None => params.get("Action").cloned().unwrap_or_default(),
+    };
     let access_key_id = parse_authorization(&headers).ok().map(|a| a.access_key_id);
     let raw = Raw { method, path: uri.path().to_string(), query, headers, body };
     let logged = to_params(params.iter().filter(|(k, _)| *k != "Action" && *k != "Version"));
@@ -63,6 +67,9 @@ fn dispatch(st: &mut State, action: &str, p: &BTreeMap<String, String>, raw: &Ra
         "GetSessionToken" => get_session_token(st, p, raw),
         "GetFederationToken" => get_federation_token(st, p, raw),
         "AssumeRoleWithWebIdentity" => assume_role_with_web_identity(st, p),
+        // The organisation-audit slice of IAM and Organizations (see `iam`).
+        "organizations:ListAccounts" => authenticate(st, raw).map(|_| super::iam::list_accounts(st)),
+        a if super::iam::ACTIONS.contains(&a) => authenticate(st, raw).map(|(_, c)| super::iam::dispatch(st, a, &c)),
         "" => Err(error(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action")),
         other => Err(error(
             StatusCode::BAD_REQUEST,

@@ -90,12 +90,12 @@ pub struct Cli {
     /// --usage: the newest events read per key and region.
     #[arg(long, global = true, value_name = "N", default_value_t = 1000, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 100_000).map(|n| n as usize))]
     usage_max_events: usize,
-    /// Accounts audited at once (1 to 256).
-    #[arg(long, default_value_t = 64, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 256).map(|n| n as usize))]
+    /// Accounts audited at once (1 to 512).
+    #[arg(long, default_value_t = 128, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 512).map(|n| n as usize))]
     concurrency: usize,
-    /// AWS calls in flight at once across all accounts (1 to 512); each account also slows
+    /// AWS calls in flight at once across all accounts (1 to 1024); each account also slows
     /// itself down when its calls are throttled, without holding back the others.
-    #[arg(long, value_name = "N", default_value_t = 128, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 512).map(|n| n as usize))]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = |v: &str| shared::cli::parse_bounded(v, 1, 1024).map(|n| n as usize))]
     max_in_flight: usize,
 }
 

@@ -552,3 +552,28 @@ fn the_picker_filters_selects_and_cancels_on_a_terminal() {
     assert_ne!(code, 130, "{err}");
     assert!(!err.contains("type to filter"), "{err}");
 }
+
+/// The AWS CLI's `export-credentials` format names beside ours: `env-no-export` evaluates in any
+/// POSIX shell, `windows-cmd` prints `set "K=V"` lines and refuses what cmd.exe would expand.
+#[test]
+fn the_aws_cli_export_format_names() {
+    let w = World::new();
+    let (code, out, err) = w.assume(&["ro", "--format", "env-no-export"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l.starts_with("AWS_ACCESS_KEY_ID='ASIA")) && !out.contains("export "), "{out}");
+    let (code, shown, _) =
+        run(std::process::Command::new("sh").args(["-c", &format!("{out}\nprintf %s \"$AWS_ACCESS_KEY_ID\"")]));
+    assert_eq!(code, 0);
+    assert!(shown.starts_with("ASIA"), "{shown}");
+    let (code, out, err) = w.assume(&["ro", "--format", "windows-cmd"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().any(|l| l.starts_with("set \"AWS_ACCESS_KEY_ID=ASIA") && l.ends_with('"')), "{out}");
+    assert!(out.lines().any(|l| l == "set AWS_PROFILE="), "{out}");
+    let cfg = std::fs::read_to_string(w.home.aws("config")).unwrap();
+    w.home.config(&format!(
+        "{cfg}[profile ro%PATH%]\nrole_arn = arn:aws:iam::222222222222:role/readonly\nsource_profile = alice\n"
+    ));
+    let (code, out, err) = w.assume(&["ro%PATH%", "--format", "windows-cmd"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty() && err.contains("cmd.exe would expand"), "{err}");
+}

@@ -369,7 +369,8 @@ async fn print_credentials(
             }))
             .expect("JSON")
         }
-        f => shells::render(f, &variables(plan, resolved, region), &UNSET),
+        f => shells::render(f, &variables(plan, resolved, region), &UNSET)
+            .map_err(|e| Error::usage(e, Some("pick another --format (powershell, env, json)".into())))?,
     };
     output::print_text(&text).map_err(io("writing the output"))
 }

@@ -12,6 +12,10 @@ pub enum ExportFormat {
     Powershell,
     /// A .env file: `K="V"`.
     Dotenv,
+    /// POSIX assignments without `export` (the AWS CLI's `export-credentials` name): `K='V'`.
+    EnvNoExport,
+    /// Windows cmd.exe (the AWS CLI's name): `set "K=V"`; values cmd would expand are refused.
+    WindowsCmd,
     /// JSON with AccessKeyId, SecretAccessKey, SessionToken, Expiration, Profile, Arn.
     Json,
     /// The credential_process contract (Version 1).
@@ -71,14 +75,27 @@ pub fn dotenv_quote(v: &str) -> String {
     out
 }
 
+/// cmd.exe has no quoting that stops `%VAR%` (and, with delayed expansion, `!VAR!`) from being
+/// expanded, so such values are refused rather than printed; inside `set "K=V"` the other
+/// metacharacters (`& | < > ^`) are plain text.
+fn cmd_value(k: &str, v: &str) -> Result<String, String> {
+    if v.chars().any(|c| matches!(c, '"' | '%' | '!' | '\r' | '\n')) {
+        return Err(format!(
+            "{k} holds a character cmd.exe would expand or split (\" % ! or a line break); use --format powershell"
+        ));
+    }
+    Ok(format!("set \"{k}={v}\""))
+}
+
 /// The lines that set `vars` and unset `unset` in a shell format.
-pub fn render(format: ExportFormat, vars: &[(&str, String)], unset: &[&str]) -> String {
+pub fn render(format: ExportFormat, vars: &[(&str, String)], unset: &[&str]) -> Result<String, String> {
     let mut out = String::new();
     for name in unset {
         let line = match format {
             ExportFormat::Env => format!("unset {name}"),
             ExportFormat::Fish => format!("set -e {name}"),
             ExportFormat::Powershell => format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue"),
+            ExportFormat::WindowsCmd => format!("set {name}="),
             _ => continue,
         };
         out.push_str(&line);
@@ -87,15 +104,17 @@ pub fn render(format: ExportFormat, vars: &[(&str, String)], unset: &[&str]) -> 
     for (k, v) in vars {
         let line = match format {
             ExportFormat::Env => format!("export {k}={}", posix_quote(v)),
+            ExportFormat::EnvNoExport => format!("{k}={}", posix_quote(v)),
             ExportFormat::Fish => format!("set -gx {k} {}", fish_quote(v)),
             ExportFormat::Powershell => format!("$Env:{k} = {}", powershell_quote(v)),
             ExportFormat::Dotenv => format!("{k}={}", dotenv_quote(v)),
-            _ => unreachable!("JSON formats are rendered elsewhere"),
+            ExportFormat::WindowsCmd => cmd_value(k, v)?,
+            ExportFormat::Json | ExportFormat::Process => unreachable!("JSON formats are rendered elsewhere"),
         };
         out.push_str(&line);
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 /// `aws-assume init SHELL`: a shell function `assume` that applies the export to the current
@@ -190,7 +209,7 @@ mod tests {
         assert_eq!(fish_quote(r"a'b\c"), r"'a\'b\\c'");
         assert_eq!(powershell_quote("a'b"), "'a''b'");
         assert_eq!(dotenv_quote("a\"$b"), "\"a\\\"\\$b\"");
-        let out = render(ExportFormat::Env, &[("AWS_REGION", hostile.into())], &["AWS_PROFILE"]);
+        let out = render(ExportFormat::Env, &[("AWS_REGION", hostile.into())], &["AWS_PROFILE"]).unwrap();
         assert!(out.starts_with("unset AWS_PROFILE\nexport AWS_REGION='"));
     }
 
@@ -200,6 +219,23 @@ mod tests {
         assert_eq!(ExportFormat::from_shell(Some("/usr/local/bin/pwsh")), ExportFormat::Powershell);
         assert_eq!(ExportFormat::from_shell(Some("/bin/zsh")), ExportFormat::Env);
         assert_eq!(ExportFormat::from_shell(None), ExportFormat::Env);
+    }
+
+    #[test]
+    fn the_aws_cli_export_formats() {
+        let vars = [("AWS_ACCESS_KEY_ID", "ASIA1".to_string()), ("AWS_SESSION_TOKEN", "a+b/c=".to_string())];
+        assert_eq!(
+            render(ExportFormat::EnvNoExport, &vars, &["AWS_PROFILE"]).unwrap(),
+            "AWS_ACCESS_KEY_ID='ASIA1'\nAWS_SESSION_TOKEN='a+b/c='\n"
+        );
+        assert_eq!(
+            render(ExportFormat::WindowsCmd, &vars, &["AWS_PROFILE"]).unwrap(),
+            "set AWS_PROFILE=\nset \"AWS_ACCESS_KEY_ID=ASIA1\"\nset \"AWS_SESSION_TOKEN=a+b/c=\"\n"
+        );
+        let hostile = [("AWS_ASSUME_PROFILE", "a%PATH%b".to_string())];
+        assert!(render(ExportFormat::WindowsCmd, &hostile, &[]).unwrap_err().contains("powershell"));
+        let amp = [("AWS_REGION", "x&calc".to_string())];
+        assert_eq!(render(ExportFormat::WindowsCmd, &amp, &[]).unwrap(), "set \"AWS_REGION=x&calc\"\n");
         assert!(init_script("tcsh").is_none());
     }
 }

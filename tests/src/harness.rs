@@ -342,6 +342,32 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
+/// An organisation in the Rust sandbox (every scenario account is a member: `emulator::iam`):
+/// the management account 111111111111 (alice's, the caller) and `members` accounts from
+/// 200000000000 up, each with OrganizationAccountAccessRole trusting the management account;
+/// every call answered after `latency_ms`.
+pub fn org_scenario(members: usize, latency_ms: u64) -> crate::emulator::scenario::Scenario {
+    use crate::emulator::scenario::{Account, Role, Trust};
+    let mut scenario = standard_scenario();
+    let role = Role {
+        name: "OrganizationAccountAccessRole".into(),
+        path: "/".into(),
+        max_session_duration: 3600,
+        trust: Trust { principals: vec!["111111111111".into()], ..Default::default() },
+    };
+    scenario.accounts =
+        std::iter::once(Account { id: "111111111111".into(), name: "management".into(), ..Default::default() })
+            .chain((0..members).map(|i| Account {
+                id: format!("{}", 200_000_000_000u64 + i as u64),
+                name: format!("member-{i:04}"),
+                roles: vec![role.clone()],
+                ..Default::default()
+            }))
+            .collect();
+    scenario.faults.latency_ms = latency_ms;
+    scenario
+}
+
 /// The scenario in `tests/sandbox/scenario.json`: the accounts, users and roles every test and
 /// the demo share.
 pub fn standard_scenario() -> Scenario {

@@ -669,21 +669,7 @@ fn restrict_from_usage_covers_what_was_used_and_the_replay_shows_what_a_narrower
 /// robot's 150-day-old key, in the IAM wire shapes the SDK parses.
 #[test]
 fn org_audit_against_the_rust_sandbox_organisation() {
-    let mut scenario = standard_scenario();
-    let role = e2e::emulator::scenario::Role {
-        name: "OrganizationAccountAccessRole".into(),
-        path: "/".into(),
-        max_session_duration: 3600,
-        trust: e2e::emulator::scenario::Trust { principals: vec!["111111111111".into()], ..Default::default() },
-    };
-    scenario.accounts = ["111111111111", "200000000000", "200000000001", "200000000002"]
-        .iter()
-        .map(|id| e2e::emulator::scenario::Account {
-            id: id.to_string(),
-            roles: if *id == "111111111111" { vec![] } else { vec![role.clone()] },
-            ..Default::default()
-        })
-        .collect();
+    let scenario = e2e::harness::org_scenario(3, 0);
     let sandbox = Sandbox::start(scenario);
     let home = Home::new();
     home.credentials(&format!(

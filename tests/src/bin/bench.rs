@@ -227,26 +227,23 @@ fn bench_assume(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
     json!({"aws_assume": stat_json(&ours), "aws_export_credentials": stat_json(&aec), "awsume": stat_json(&awsume), "assume_role_calls": calls, "speedup_vs_fastest_peer": slowest_peer / ours.median})
 }
 
-fn bench_sso_sync(
-    bin: &Path,
-    runs: usize,
-    peer_runs: usize,
-    peer_throttled: bool,
-    accounts: usize,
-    md: &mut Vec<String>,
-) -> Value {
-    eprintln!("aws-sso-sync vs aws-sso-util configure populate: {accounts} accounts x 3 roles, 100 ms latency");
+/// A sandbox of `count` generated accounts, each with `sets` permission sets, 100 ms per call.
+fn generated(count: usize, sets: &[&str]) -> e2e::emulator::scenario::Scenario {
     let mut scenario = standard_scenario();
     scenario.accounts.clear();
     scenario.generate = Some(e2e::emulator::scenario::Generate {
-        count: accounts,
+        count,
         first_id: 100_000_000_000,
         name_prefix: "account".into(),
-        permission_sets: vec!["AdministratorAccess".into(), "ReadOnly".into(), "Billing".into()],
+        permission_sets: sets.iter().map(|s| s.to_string()).collect(),
     });
     scenario.faults.latency_ms = 100;
-    let sandbox = Sandbox::start(scenario);
-    let home = Home::new();
+    scenario
+}
+
+/// A valid SSO token for the `corp` session (and its start URL) in `home`'s cache, as
+/// `aws sso login` leaves it.
+fn seed_sso_token(home: &Home, sandbox: &Sandbox) {
     let token = sandbox.issue_token(86_400);
     let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(24))
         .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
@@ -259,6 +256,20 @@ fn bench_sso_sync(
         use sha1::Digest;
         std::fs::write(cache.join(format!("{}.json", hex::encode(sha1::Sha1::digest(key.as_bytes())))), &body).unwrap();
     }
+}
+
+fn bench_sso_sync(
+    bin: &Path,
+    runs: usize,
+    peer_runs: usize,
+    peer_throttled: bool,
+    accounts: usize,
+    md: &mut Vec<String>,
+) -> Value {
+    eprintln!("aws-sso-sync vs aws-sso-util configure populate: {accounts} accounts x 3 roles, 100 ms latency");
+    let sandbox = Sandbox::start(generated(accounts, &["AdministratorAccess", "ReadOnly", "Billing"]));
+    let home = Home::new();
+    seed_sso_token(&home, &sandbox);
     let session = format!("[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n");
     let ours_cfg = home.aws("config");
     let peer_cfg = home.aws("peer-config");
@@ -578,33 +589,11 @@ fn scale_sync(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
     let base_ms = cli_call(&empty);
     for &n in sizes {
         eprintln!("scale: aws-sso-sync, {n} accounts x 5 roles, throttled at 20 requests/s");
-        let mut scenario = standard_scenario();
-        scenario.accounts.clear();
-        scenario.generate = Some(e2e::emulator::scenario::Generate {
-            count: n,
-            first_id: 100_000_000_000,
-            name_prefix: "account".into(),
-            permission_sets: ["AdministratorAccess", "ReadOnly", "Billing", "PowerUser", "SecurityAudit"]
-                .map(String::from)
-                .to_vec(),
-        });
-        scenario.faults.latency_ms = 100;
+        let mut scenario = generated(n, &["AdministratorAccess", "ReadOnly", "Billing", "PowerUser", "SecurityAudit"]);
         scenario.faults.rate_limit = Some(20.0);
         let sandbox = Sandbox::start(scenario);
         let home = Home::new();
-        let token = sandbox.issue_token(86_400);
-        let expires = (time::OffsetDateTime::now_utc() + time::Duration::hours(24))
-            .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-            .unwrap();
-        let body = json!({"startUrl": START_URL, "region": "us-east-1", "accessToken": token, "expiresAt": expires})
-            .to_string();
-        let cache = home.path().join(".aws/sso/cache");
-        std::fs::create_dir_all(&cache).unwrap();
-        for key in ["corp", START_URL] {
-            use sha1::Digest;
-            std::fs::write(cache.join(format!("{}.json", hex::encode(sha1::Sha1::digest(key.as_bytes())))), &body)
-                .unwrap();
-        }
+        seed_sso_token(&home, &sandbox);
         let cfg = home.aws("config");
         std::fs::write(&cfg, format!("[default]\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n")).unwrap();
         let mut c = home.command_with(bin.join("aws-sso-sync"), &sandbox, None);
@@ -670,39 +659,12 @@ fn scale_sync(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
     json!(rows)
 }
 
-/// An organisation of `n` member accounts in the Rust sandbox (every scenario account is a
-/// member: `emulator::iam`), each with OrganizationAccountAccessRole trusting alice's account.
-fn org_scenario(n: usize) -> e2e::emulator::scenario::Scenario {
-    let mut scenario = standard_scenario();
-    let role = e2e::emulator::scenario::Role {
-        name: "OrganizationAccountAccessRole".into(),
-        path: "/".into(),
-        max_session_duration: 3600,
-        trust: e2e::emulator::scenario::Trust { principals: vec!["111111111111".into()], ..Default::default() },
-    };
-    // The management account (alice's, the caller) and the members.
-    scenario.accounts = std::iter::once(e2e::emulator::scenario::Account {
-        id: "111111111111".into(),
-        name: "management".into(),
-        ..Default::default()
-    })
-    .chain((0..n).map(|i| e2e::emulator::scenario::Account {
-        id: format!("{}", 200_000_000_000u64 + i as u64),
-        name: format!("member-{i:04}"),
-        roles: vec![role.clone()],
-        ..Default::default()
-    }))
-    .collect();
-    scenario.faults.latency_ms = 100;
-    scenario
-}
-
 fn scale_org(bin: &Path, sizes: &[usize], md: &mut Vec<String>) -> Value {
     let mut rows = Vec::new();
     let (mut time_pts, mut alone_pts) = (Vec::new(), Vec::new());
     for &n in sizes {
         eprintln!("scale: aws-keyaudit --org-role over {n} accounts, 100 ms per call");
-        let sandbox = Sandbox::start(org_scenario(n));
+        let sandbox = Sandbox::start(e2e::harness::org_scenario(n, 100));
         let home = Home::new();
         home.config("[profile alice]\nregion = us-east-1\n[profile alone]\nrole_arn = arn:aws:iam::200000000000:role/OrganizationAccountAccessRole\nsource_profile = alice\n");
         home.credentials(&format!(

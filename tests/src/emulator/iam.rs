@@ -27,16 +27,7 @@ pub const ACTIONS: [&str; 6] = [
 ];
 
 fn ok(action: &str, result: &str) -> Reply {
-    let body = format!(
-        "<{action}Response xmlns=\"{NS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
-        uuid::Uuid::new_v4()
-    );
-    Reply {
-        status: StatusCode::OK,
-        headers: vec![(header::CONTENT_TYPE, "text/xml".into())],
-        body: body.into_bytes(),
-        error: None,
-    }
+    super::sts::ok_in(NS, action, result)
 }
 
 /// The account's robot user: (name, user id, ARN, key id, created).

@@ -98,8 +98,13 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Reply {
 }
 
 fn ok(action: &str, result: &str) -> Reply {
+    ok_in(NS, action, result)
+}
+
+/// An awsQuery answer in namespace `ns` (STS's, or IAM's for `iam`).
+pub fn ok_in(ns: &str, action: &str, result: &str) -> Reply {
     let body = format!(
-        "<{action}Response xmlns=\"{NS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
+        "<{action}Response xmlns=\"{ns}\">\n  <{action}Result>\n{result}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
         uuid::Uuid::new_v4()
     );
     Reply {

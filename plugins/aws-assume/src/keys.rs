@@ -89,7 +89,7 @@ pub async fn run(args: &KeysArgs, global: &GlobalArgs) -> Result<ExitCode, Error
         }
         KeysCmd::Remove { profile, restore } => remove(&app, args.key_store, profile, *restore),
         KeysCmd::List => list(&app, global),
-        KeysCmd::Rotate { profile, mfa_code } => rotate(&app, global, args.key_store, profile, mfa_code.clone()).await,
+        KeysCmd::Rotate { profile, mfa_code } => rotate(&app, global, profile, mfa_code.clone()).await,
         KeysCmd::CredentialProcess { .. } => unreachable!("handled above"),
     }
 }
@@ -532,13 +532,7 @@ async fn accepted(settings: &shared::client::ClientSettings, creds: &Credentials
     false
 }
 
-async fn rotate(
-    app: &App,
-    global: &GlobalArgs,
-    _flag: Option<Backend>,
-    profile: &str,
-    mfa_code: Option<String>,
-) -> Result<ExitCode, Error> {
+async fn rotate(app: &App, global: &GlobalArgs, profile: &str, mfa_code: Option<String>) -> Result<ExitCode, Error> {
     let (home, old) = locate(app, profile)?;
     let settings = App::settings_for(&app.env, &app.files, profile, global)?;
     let old_creds = Credentials::new(&old.access_key_id, old.secret_access_key.expose(), None);

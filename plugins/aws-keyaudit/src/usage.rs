@@ -4,7 +4,7 @@
 //! (event history keeps 90), in each region the credential report says the key was last used in
 //! plus the `--usage-region`s (event history is regional; IAM and the global STS endpoint log in
 //! us-east-1). LookupEvents allows about 2 requests per second per account and region, so every
-//! region has a [`Pacer`] that spaces the calls (throttling that still happens, from other
+//! region has a fixed [`Pace`] that spaces the calls (throttling that still happens, from other
 //! callers, is retried by the SDK). The events are summarised per key: source networks (in each
 //! /24 or /64, the smallest range covering the addresses seen, with counts), VPC endpoints, calls
 //! AWS services made for the key, user agents, services, regions, first and last seen. The events
@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use futures_util::StreamExt;
@@ -29,6 +28,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::Value;
 use shared::client::ClientSettings;
+use shared::client::gate::Pace;
 use shared::credentials::sdk_error;
 use shared::secret::Credentials;
 use time::OffsetDateTime;
@@ -325,34 +325,6 @@ pub fn rows(all: &[KeyUsage]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Spaces calls `1/rate` apart: each caller takes the next free slot and sleeps until it. One per
-/// account and region, shared by every key looked up there, so the calls stay under the limit
-/// however many run at once (the same slot is never given twice).
-pub struct Pacer {
-    interval: Duration,
-    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
-}
-
-impl Pacer {
-    /// A pacer for `rate` requests per second (unpaced when not positive).
-    pub fn new(rate: f64) -> Self {
-        let interval = if rate > 0.0 { Duration::from_secs_f64(1.0 / rate) } else { Duration::ZERO };
-        Pacer { interval, next: tokio::sync::Mutex::new(None) }
-    }
-
-    /// Waits for this caller's slot.
-    pub async fn wait(&self) {
-        let slot = {
-            let mut next = self.next.lock().await;
-            let now = tokio::time::Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
-}
-
 /// A key to look up: its id and the regions its history is read in.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -381,7 +353,7 @@ type History = (Vec<Event>, bool);
 /// was all of them.
 async fn history(
     client: &aws_sdk_cloudtrail::Client,
-    pacer: &Pacer,
+    pacer: &Pace,
     key: &str,
     region: &str,
     opts: &Options,
@@ -443,7 +415,7 @@ pub async fn collect(
     let mut regions: Vec<&str> = targets.iter().flat_map(|t| t.regions.iter().map(String::as_str)).collect();
     regions.sort_unstable();
     regions.dedup();
-    let pacers: BTreeMap<&str, Pacer> = regions.iter().map(|r| (*r, Pacer::new(opts.rate))).collect();
+    let pacers: BTreeMap<&str, Pace> = regions.iter().map(|r| (*r, Pace::fixed(opts.rate))).collect();
     let clients: BTreeMap<&str, aws_sdk_cloudtrail::Client> =
         regions.iter().map(|r| (*r, settings.cloudtrail(creds, r))).collect();
     let refused: Arc<AtomicBool> = Arc::default();
@@ -622,9 +594,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_pacer_never_gives_a_slot_twice() {
-        let pacer = Pacer::new(2.0);
+        let pacer = Pace::fixed(2.0);
         let start = tokio::time::Instant::now();
         futures_util::future::join_all((0..5).map(|_| pacer.wait())).await;
-        assert_eq!(start.elapsed(), Duration::from_secs(2), "5 calls at 2/s: slots at 0, 0.5, 1, 1.5, 2 s");
+        assert_eq!(start.elapsed(), std::time::Duration::from_secs(2), "5 calls at 2/s: slots at 0, 0.5, 1, 1.5, 2 s");
     }
 }

@@ -51,6 +51,12 @@ struct PaceState {
 }
 
 impl Pace {
+    /// A pace that stays at `rate` calls per second (a service's documented limit, such as
+    /// CloudTrail LookupEvents' 2 per second); unpaced when `rate` is not positive.
+    pub fn fixed(rate: f64) -> Pace {
+        Pace { state: Mutex::new(PaceState { rate: (rate > 0.0).then_some(rate), ..PaceState::default() }) }
+    }
+
     /// Waits for this call's slot (at once while the account is unpaced).
     pub async fn wait(&self) {
         let slot = {

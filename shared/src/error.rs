@@ -193,6 +193,19 @@ pub enum CredentialError {
         /// The MFA device.
         serial: String,
     },
+    /// An `aws login` session that gives no credentials: nothing cached, or its refresh token
+    /// expired or was revoked (the console password changed, a sign-out).
+    #[error("the `aws login` session of the profile `{profile}` ({session}) gives no credentials: {reason}")]
+    LoginSession {
+        /// The profile with `login_session`.
+        profile: String,
+        /// The session (the principal ARN).
+        session: String,
+        /// Why.
+        reason: String,
+        /// The fix.
+        command: String,
+    },
     /// No SSO token is cached for the session or start URL.
     #[error("no SSO token for {what}: not logged in")]
     SsoLoginRequired {
@@ -307,6 +320,7 @@ impl Hint for CredentialError {
             CredentialError::SsoLoginRequired { command, .. }
             | CredentialError::SsoTokenExpired { command, .. }
             | CredentialError::SsoTokenRevoked { command, .. }
+            | CredentialError::LoginSession { command, .. }
             | CredentialError::Expired { command, .. } => Some(format!("run `{command}`")),
             CredentialError::Process { .. } => Some(
                 "run the credential_process command by hand to see its output; it must print JSON with Version 1"

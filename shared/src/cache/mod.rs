@@ -2,13 +2,15 @@
 //! JSON fields, timestamp formats; peers-and-formats.md §3), so one login serves `aws`, the SDKs
 //! and these tools:
 //! - [`sso`]: `~/.aws/sso/cache/<sha1>.json` tokens and client registrations;
-//! - [`cli`]: `~/.aws/cli/cache/<sha1>.json` role credentials (assume-role, web identity, SSO).
+//! - [`cli`]: `~/.aws/cli/cache/<sha1>.json` role credentials (assume-role, web identity, SSO);
+//! - [`login`]: `~/.aws/login/cache/<sha256>.json` sessions of `aws login`.
 //!
 //! Files are 0600 in 0700 folders, written atomically under a lock; a corrupt or oversized file,
 //! or any file in a folder that others can write to or that we do not own, is a miss, never a
 //! crash and never trusted.
 
 pub mod cli;
+pub mod login;
 pub mod pyjson;
 pub mod sso;
 

@@ -8,11 +8,19 @@ use serde_json::Value;
 /// `json.dumps(value, sort_keys=True)` with default (`compact = false`) or compact separators.
 pub fn dumps(value: &Value, compact: bool) -> String {
     let mut out = String::new();
-    write(&mut out, value, compact);
+    write(&mut out, value, compact, true);
     out
 }
 
-fn write(out: &mut String, value: &Value, compact: bool) {
+/// `json.dumps(value)`: keys in the object's own order (botocore's JSONFileCache, which the
+/// `aws login` cache is written with).
+pub fn dumps_unsorted(value: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, value, false, false);
+    out
+}
+
+fn write(out: &mut String, value: &Value, compact: bool, sort: bool) {
     let (item, kv) = if compact { (",", ":") } else { (", ", ": ") };
     match value {
         Value::Null => out.push_str("null"),
@@ -25,13 +33,15 @@ fn write(out: &mut String, value: &Value, compact: bool) {
                 if i > 0 {
                     out.push_str(item);
                 }
-                write(out, v, compact);
+                write(out, v, compact, sort);
             }
             out.push(']');
         }
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
+            if sort {
+                keys.sort();
+            }
             out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
@@ -39,7 +49,7 @@ fn write(out: &mut String, value: &Value, compact: bool) {
                 }
                 write_str(out, k);
                 out.push_str(kv);
-                write(out, &m[k], compact);
+                write(out, &m[k], compact, sort);
             }
             out.push('}');
         }
@@ -82,5 +92,6 @@ mod tests {
             r#"{"a": ["x", true, null], "b": 1, "\u00e9": "\u65e5\u672c\ud83d\ude00\"\\\n\u007f"}"#
         );
         assert_eq!(dumps(&json!({"b": 1, "a": 2}), true), r#"{"a":2,"b":1}"#);
+        assert_eq!(dumps_unsorted(&json!({"b": 1, "a": {"d": 2, "c": 3}})), r#"{"b": 1, "a": {"d": 2, "c": 3}}"#);
     }
 }

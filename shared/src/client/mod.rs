@@ -70,13 +70,15 @@ pub struct ClientSettings {
 }
 
 /// Services we build clients for: (service id as in `AWS_ENDPOINT_URL_<ID>`, `[services]` key).
-pub const SERVICES: [(&str, &str); 6] = [
+pub const SERVICES: [(&str, &str); 7] = [
     ("STS", "sts"),
     ("IAM", "iam"),
     ("SSO", "sso"),
     ("SSO_OIDC", "sso_oidc"),
     ("ORGANIZATIONS", "organizations"),
     ("CLOUDTRAIL", "cloudtrail"),
+    // The Sign-In service (`aws login` tokens; the console federation endpoint shares its base).
+    ("SIGNIN", "signin"),
 ];
 
 impl ClientSettings {

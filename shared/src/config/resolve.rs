@@ -60,6 +60,13 @@ pub enum Base {
         /// `sso_registration_scopes` of the session.
         scopes: Vec<String>,
     },
+    /// An `aws login` session.
+    Login {
+        /// The profile.
+        profile: String,
+        /// `login_session`: the principal ARN the session was signed in as.
+        session: String,
+    },
     /// `credential_process`.
     Process {
         /// The profile.
@@ -103,18 +110,20 @@ impl Base {
             Base::StaticKeys { profile, .. }
             | Base::Sso { profile, .. }
             | Base::Process { profile, .. }
+            | Base::Login { profile, .. }
             | Base::WebIdentity { profile, .. }
             | Base::CredentialSource { profile, .. } => profile,
             Base::Chain { label, .. } => label,
         }
     }
 
-    /// A short word for the kind: keys, sso, process, web-identity, credential-source.
+    /// A short word for the kind: keys, sso, login, process, web-identity, credential-source.
     pub fn kind(&self) -> &'static str {
         match self {
             Base::StaticKeys { .. } => "keys",
             Base::Sso { .. } => "sso",
             Base::Process { .. } => "process",
+            Base::Login { .. } => "login",
             Base::WebIdentity { .. } => "web-identity",
             Base::CredentialSource { .. } => "credential-source",
             Base::Chain { .. } => "chain",
@@ -257,8 +266,8 @@ fn hop(files: &AwsFiles, p: &Profile) -> Result<Hop, ConfigError> {
     })
 }
 
-/// The non-role source of a profile: web identity, SSO, credentials-file keys, process,
-/// config-file keys (botocore's order).
+/// The non-role source of a profile: web identity, SSO, credentials-file keys, `aws login`,
+/// process, config-file keys (botocore's order).
 fn base_of(files: &AwsFiles, env: &Env, p: &Profile) -> Result<Option<Base>, ConfigError> {
     if let (Some(token_file), Some(role_arn)) = (p.get("web_identity_token_file"), p.get("role_arn")) {
         return Ok(Some(Base::WebIdentity {
@@ -273,6 +282,9 @@ fn base_of(files: &AwsFiles, env: &Env, p: &Profile) -> Result<Option<Base>, Con
     }
     if let Some(b) = static_keys(files, p, FileKind::Credentials)? {
         return Ok(Some(b));
+    }
+    if let Some(session) = p.get("login_session").map(str::trim).filter(|s| !s.is_empty()) {
+        return Ok(Some(Base::Login { profile: p.name.clone(), session: session.into() }));
     }
     if let Some(command) = p.get("credential_process") {
         return Ok(Some(Base::Process { profile: p.name.clone(), command: command.into() }));
@@ -450,7 +462,7 @@ fn plan_inner(files: &AwsFiles, env: &Env, name: &str, visited: &mut Vec<String>
                         files,
                         &sp,
                         None,
-                        "has no credentials (no keys, SSO, credential_process or role)".into(),
+                        "has no credentials (no keys, SSO, login_session, credential_process or role)".into(),
                         Some(format!("run `aws configure --profile {src}`")),
                     )
                 })?;
@@ -538,6 +550,16 @@ mod tests {
         assert!(matches!(&p.base, Base::WebIdentity { token_file, .. } if token_file == &PathBuf::from("/h/tok")));
         assert!(p.hops.is_empty());
         assert_eq!(plan_of("[profile empty]\nregion = x\n", "", "empty").unwrap(), None);
+        // botocore: credentials-file keys, then `aws login`, then credential_process.
+        let login = "[profile l]\nlogin_session = arn:aws:iam::1:user/a\ncredential_process = /bin/creds\n";
+        let p = plan_of(login, "", "l").unwrap().unwrap();
+        assert_eq!(p.base, Base::Login { profile: "l".into(), session: "arn:aws:iam::1:user/a".into() });
+        let p = plan_of(login, "[l]\naws_access_key_id = CRED\naws_secret_access_key = S\n", "l").unwrap().unwrap();
+        assert!(matches!(p.base, Base::StaticKeys { .. }));
+        let chained = "[profile l]\nlogin_session = arn:aws:iam::1:user/a\n[profile r]\nrole_arn = arn:aws:iam::2:role/r\nsource_profile = l\n";
+        let p = plan_of(chained, "", "r").unwrap().unwrap();
+        assert!(matches!(p.base, Base::Login { .. }));
+        assert_eq!(p.chain(), ["l", "r"]);
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn base_step(ctx: &Context<'_>, plan: &Plan) -> Step {
         Base::StaticKeys { .. } => &["aws_access_key_id", "aws_secret_access_key", "aws_session_token"],
         Base::Sso { .. } => &["sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name"],
         Base::Process { .. } => &["credential_process"],
+        Base::Login { .. } => &["login_session", "region"],
         Base::WebIdentity { .. } => &["role_arn", "web_identity_token_file", "role_session_name"],
         Base::CredentialSource { .. } => &["credential_source", "role_arn"],
         Base::Chain { .. } => &[],
@@ -202,6 +203,17 @@ fn base_step(ctx: &Context<'_>, plan: &Plan) -> Step {
         });
         let role = cli_cache::sso_role_path(&ctx.cli_cache(), account_id, role_name, session.as_deref(), start_url);
         caches.push(cache("SSO role credentials", &role, ctx));
+    }
+    if let Base::Login { session, .. } = &plan.base {
+        let path = crate::cache::login::token_path(&crate::cache::login::login_cache_dir(ctx.env), session);
+        let t = crate::cache::login::read_token(&path).ok();
+        caches.push(CacheInfo {
+            what: "aws login session",
+            path: path.display().to_string(),
+            expires: t.as_ref().and_then(|t| t.expires()).map(crate::cache::format_z),
+            // Usable while the refresh token may still work: a refresh is one call away.
+            usable: t.is_some(),
+        });
     }
     Step { profile: name, kind: plan.base.kind(), settings, caches }
 }

@@ -1,5 +1,5 @@
 //! The credential chain, as the AWS CLI runs it, one module per source:
-//! environment → profile (its plan: static keys, SSO, credential_process, web identity or
+//! environment → profile (its plan: static keys, SSO, `aws login`, credential_process, web identity or
 //! credential_source, then role hops) → web identity from the environment → container → IMDS.
 //!
 //! Semantics follow aws-config's chain: a source that has nothing goes on to the next; a source
@@ -12,6 +12,7 @@ pub mod assume;
 pub mod environment;
 pub mod explain;
 pub mod instance;
+pub mod login;
 pub mod process;
 pub mod sso;
 pub mod web_identity;
@@ -37,6 +38,8 @@ pub enum Source {
     AssumeRole,
     /// IAM Identity Center.
     Sso,
+    /// An `aws login` session (`login_session`).
+    Login,
     /// credential_process.
     Process,
     /// AssumeRoleWithWebIdentity.
@@ -55,6 +58,7 @@ impl Source {
             Source::SharedCredentials => "shared-credentials",
             Source::AssumeRole => "assume-role",
             Source::Sso => "sso",
+            Source::Login => "login",
             Source::Process => "process",
             Source::WebIdentity => "web-identity",
             Source::Container => "container",
@@ -224,6 +228,7 @@ pub async fn run_plan(ctx: &Context<'_>, plan: &Plan) -> Result<Resolved, Error>
             arn: None,
         },
         Base::Sso { .. } => sso::credentials(ctx, &plan.base).await?,
+        Base::Login { profile, session } => login::credentials(ctx, profile, session).await?,
         Base::Process { profile, command } => process::credentials(ctx, profile, command).await?,
         Base::WebIdentity { profile, role_arn, token_file, session_name } => {
             web_identity::credentials(ctx, profile, role_arn, token_file, session_name.as_deref()).await?

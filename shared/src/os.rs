@@ -102,6 +102,15 @@ impl Env {
     }
 }
 
+/// Whether a browser can be opened here.
+pub fn has_display(env: &Env) -> bool {
+    env.get("BROWSER").is_some()
+        || cfg!(target_os = "macos")
+        || cfg!(windows)
+        || env.get("DISPLAY").is_some()
+        || env.get("WAYLAND_DISPLAY").is_some()
+}
+
 /// Opens `url` in a browser: `$BROWSER` (split with shell rules, the URL appended), else
 /// xdg-open / open / wslview. Returns false when none could be started.
 pub fn open_browser(env: &Env, url: &str) -> bool {

@@ -263,7 +263,8 @@ impl Home {
         let mut cmd = self.command(program);
         cmd.env("AWS_ENDPOINT_URL_STS", &sandbox.url)
             .env("AWS_ENDPOINT_URL_SSO", &sandbox.url)
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url);
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &sandbox.url)
+            .env("AWS_ENDPOINT_URL_SIGNIN", &sandbox.url);
         // IAM goes to moto, or to the emulator (which answers only the organisation-audit slice, see
         // emulator::iam), so nothing ever leaves the machine.
         cmd.env("AWS_ENDPOINT_URL_IAM", moto.map(|m| m.url.as_str()).unwrap_or(sandbox.url.as_str()));
@@ -479,6 +480,11 @@ impl Screen {
                 ),
             }
         }
+    }
+
+    /// What has appeared so far.
+    pub fn finish_partial(&self) -> String {
+        String::from_utf8_lossy(&self.seen).into_owned()
     }
 
     /// Everything the child printed, once it has exited.

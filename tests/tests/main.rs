@@ -9,6 +9,7 @@ mod hardening;
 mod integration;
 mod keyaudit;
 mod keys;
+mod login;
 mod sandbox;
 mod snapshots;
 mod sso_sync;

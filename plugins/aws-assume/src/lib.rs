@@ -6,6 +6,7 @@
 
 mod console;
 pub mod keys;
+pub mod login;
 mod mfa;
 pub mod pick;
 pub mod server;
@@ -112,6 +113,11 @@ enum Cmd {
     /// Long-term keys out of ~/.aws/credentials: add, remove, list, rotate (OS keyring or an
     /// encrypted file).
     Keys(keys::KeysArgs),
+    /// Sign in with your AWS console credentials (as `aws login` does): the profile gets
+    /// `login_session` and short-lived credentials refreshed for up to 12 hours.
+    Login(login::LoginArgs),
+    /// Remove the profile's cached `aws login` session (or every one with --all).
+    Logout(login::LogoutArgs),
 }
 
 /// The longest session AWS grants (GetSessionToken: 36 hours).
@@ -171,8 +177,11 @@ fn io(context: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode, Error> {
-    if let Some(Cmd::Keys(k)) = &cli.cmd {
-        return keys::run(k, &cli.global).await;
+    match &cli.cmd {
+        Some(Cmd::Keys(k)) => return keys::run(k, &cli.global).await,
+        Some(Cmd::Login(l)) => return login::login(l, &cli.global).await,
+        Some(Cmd::Logout(l)) => return login::logout(l, &cli.global).await,
+        _ => {}
     }
     if let Some(Cmd::Init { shell }) = &cli.cmd {
         let script = shells::init_script(shell).ok_or_else(|| {

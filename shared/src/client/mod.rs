@@ -12,6 +12,7 @@
 
 pub mod gate;
 pub mod http;
+pub mod loopback;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -78,11 +78,29 @@ impl DpopKey {
         p256::SecretKey::from_pkcs8_pem(pem).ok().map(|k| Self(k.into()))
     }
 
-    /// SEC1 PEM with 64-column lines and a final newline, as the AWS CLI writes it.
+    /// SEC1 PEM with 64-column lines and a final newline, as the AWS CLI writes it: the DER
+    /// `ECPrivateKey {version 1, privateKey, [0] prime256v1, [1] publicKey}`. Built by hand
+    /// because p256's SEC1 encoder leaves out the optional `[0]` curve OID, and awscrt (which
+    /// botocore[crt] reads the key with) refuses a key without it. For P-256 the structure has a
+    /// fixed length (121 bytes), so the template is exact.
     pub fn to_pem(&self) -> Secret {
-        let key = p256::SecretKey::from(&self.0);
-        let pem = key.to_sec1_pem(p256::pkcs8::LineEnding::LF).expect("a P-256 key encodes");
-        Secret::new(pem.as_str())
+        let secret = zeroize::Zeroizing::new(self.0.to_bytes());
+        let point = self.0.verifying_key().to_encoded_point(false);
+        let mut der = zeroize::Zeroizing::new(Vec::with_capacity(121));
+        der.extend_from_slice(&[0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20]);
+        der.extend_from_slice(&secret);
+        der.extend_from_slice(&[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
+        der.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42]);
+        der.push(0x00);
+        der.extend_from_slice(point.as_bytes());
+        let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*der));
+        let mut pem = String::from("-----BEGIN EC PRIVATE KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str("-----END EC PRIVATE KEY-----\n");
+        Secret::new(pem)
     }
 
     /// The public key as a JWK (`kty, x, y, crv`, botocore's member order).
@@ -403,6 +421,15 @@ mod tests {
         assert!(sec1.expose().lines().all(|l| l.len() <= 64));
         let again = DpopKey::from_pem(sec1.expose()).expect("SEC1 reads");
         assert_eq!(again.jwk(), k.jwk());
+        // The AWS CLI's (awscrt's) encoding: with the curve OID, 121 bytes of DER.
+        let body: String = sec1.expose().lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+        assert_eq!(der.len(), 121);
+        assert_eq!(&der[39..51], &[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
+        assert_eq!(
+            p256::SecretKey::from_sec1_der(&der).unwrap().public_key(),
+            p256::SecretKey::from_pkcs8_pem(pkcs8).unwrap().public_key()
+        );
         assert!(DpopKey::from_pem("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----").is_none());
     }
 

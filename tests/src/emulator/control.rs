@@ -33,7 +33,12 @@ use crate::totp;
 /// The control routes.
 pub fn router() -> Router<Emulator> {
     Router::new()
-        .route("/health", get(|| async { Json(json!({"ok": true, "services": ["sts", "sso", "sso-oidc", "signin"]})) }))
+        .route(
+            "/health",
+            get(|| async {
+                Json(json!({"ok": true, "services": ["sts", "sso", "sso-oidc", "signin", "signin-oauth"]}))
+            }),
+        )
         .route("/scenario", get(scenario))
         .route("/reset", post(reset))
         .route("/requests", get(requests).delete(clear_requests))
@@ -43,6 +48,7 @@ pub fn router() -> Router<Emulator> {
         .route("/totp", get(totp_code))
         .route("/clock", post(clock))
         .route("/expire-tokens", post(expire_tokens))
+        .route("/signin/revoke", post(revoke_signin))
         .route("/container-credentials", get(container_credentials))
 }
 
@@ -157,4 +163,10 @@ async fn container_credentials(AxState(emu): AxState<Emulator>, headers: axum::h
     let identity = super::state::Identity::User { account: user.account, name: user.name, path: user.path };
     let (id, cred) = st.issue(identity, 3600, false, super::state::Kind::SessionToken, false);
     Json(json!({"AccessKeyId": id, "SecretAccessKey": cred.secret, "Token": cred.token, "Expiration": super::iso8601(cred.expires.unwrap_or(0))})).into_response()
+}
+
+/// `POST /_sandbox/signin/revoke`: ends every `aws login` session (as a password change does).
+async fn revoke_signin(AxState(emu): AxState<Emulator>) -> Json<serde_json::Value> {
+    let n = super::login::revoke_all(&mut emu.lock());
+    Json(json!({ "revoked": n }))
 }

@@ -1,5 +1,5 @@
-//! The project's AWS emulator: `sso` (portal), `sso-oidc`, STS with real MFA checks, and the console
-//! federation endpoint, on one loopback port; plus `/_sandbox/*` control endpoints for tests.
+//! The project's AWS emulator: `sso` (portal), `sso-oidc`, STS with real MFA checks, the console
+//! federation endpoint and the Sign-In service of `aws login`, on one loopback port; plus `/_sandbox/*` control endpoints for tests.
 //!
 //! Every AWS request goes through [`Emulator::call`], which applies the injected faults, computes
 //! the answer under the state lock, and appends the request to the log tests read.
@@ -7,6 +7,7 @@
 pub mod control;
 pub mod faults;
 pub mod iam;
+pub mod login;
 pub mod oidc;
 pub mod scenario;
 pub mod signin;
@@ -49,6 +50,8 @@ pub enum Service {
     Oidc,
     /// The console federation endpoint (plain JSON / redirects).
     Signin,
+    /// The Sign-In service of `aws login` (rest-json, `{"error","message"}` errors).
+    Login,
 }
 
 impl Service {
@@ -58,6 +61,7 @@ impl Service {
             Service::Sso => "sso",
             Service::Oidc => "sso-oidc",
             Service::Signin => "signin",
+            Service::Login => "signin-oauth",
         }
     }
 
@@ -66,6 +70,9 @@ impl Service {
             Service::Sts => sts::error(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"),
             Service::Sso | Service::Signin => {
                 sso::error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", "Too many requests")
+            }
+            Service::Login => {
+                login::error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsError", "server_error", "Too many requests")
             }
             Service::Oidc => oidc::error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -86,6 +93,12 @@ impl Service {
             Service::Sso | Service::Signin => {
                 sso::error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException", "An internal error occurred")
             }
+            Service::Login => login::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerException",
+                "server_error",
+                "An internal error occurred",
+            ),
             Service::Oidc => oidc::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalServerException",
@@ -209,6 +222,10 @@ impl Emulator {
             .route("/device/decide", post(oidc::device_decide))
             // console federation endpoint
             .route("/federation", get(signin::federation))
+            // the Sign-In service of `aws login`
+            .route("/v1/authorize", get(login::authorize))
+            .route("/v1/token", post(login::token))
+            .route("/v1/sessions/confirmation", get(login::confirmation))
             // control
             .nest("/_sandbox", control::router())
             .with_state(self.clone())

@@ -22,6 +22,9 @@ pub struct Scenario {
     /// The IAM Identity Center instance (portal + OIDC).
     #[serde(default)]
     pub sso: Sso,
+    /// The Sign-In service of `aws login`.
+    #[serde(default)]
+    pub signin: Signin,
     /// STS behaviour switches.
     #[serde(default)]
     pub sts: Sts,
@@ -195,6 +198,52 @@ pub struct Sso {
     /// Default and maximum page size of ListAccounts / ListAccountRoles.
     #[serde(default = "default_page")]
     pub page_size: usize,
+}
+
+/// The Sign-In service of `aws login`: who signs in, and how long things last.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signin {
+    /// The console principal (an IAM user or assumed-role ARN); default: the first user.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// The user approves the sign-in (false: denies it).
+    #[serde(default = "default_true")]
+    pub approve: bool,
+    /// Lifetime of the credentials each grant gives, seconds (AWS: 900, the most allowed).
+    #[serde(default = "default_login_credentials_ttl")]
+    pub credentials_ttl: u64,
+    /// How long a session can be refreshed, seconds (AWS: 12 hours).
+    #[serde(default = "default_login_session_ttl")]
+    pub session_ttl: u64,
+    /// Lifetime of an authorization code, seconds.
+    #[serde(default = "default_login_code_ttl")]
+    pub code_ttl: u64,
+}
+
+impl Default for Signin {
+    fn default() -> Self {
+        Self {
+            principal: None,
+            approve: true,
+            credentials_ttl: default_login_credentials_ttl(),
+            session_ttl: default_login_session_ttl(),
+            code_ttl: default_login_code_ttl(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_login_credentials_ttl() -> u64 {
+    900
+}
+fn default_login_session_ttl() -> u64 {
+    43_200
+}
+fn default_login_code_ttl() -> u64 {
+    300
 }
 
 fn default_start_url() -> String {

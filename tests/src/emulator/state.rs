@@ -185,6 +185,8 @@ pub struct State {
     pub faults: FaultState,
     /// Seconds added to the real clock (`POST /_sandbox/clock`).
     pub clock_offset: i64,
+    /// The Sign-In service's codes and sessions (`aws login`).
+    pub login: super::login::LoginState,
 }
 
 impl State {
@@ -242,6 +244,7 @@ impl State {
             used_codes: HashSet::new(),
             log: Vec::new(),
             clock_offset: 0,
+            login: Default::default(),
         }
     }
 

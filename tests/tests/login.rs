@@ -185,6 +185,31 @@ fn a_refresh_rewrites_the_cache_once_for_twenty_parallel_callers() {
         - time::OffsetDateTime::now_utc();
     assert!(left > time::Duration::minutes(14), "{left}");
     assert!(std::fs::read_to_string(&path).unwrap().starts_with(r#"{"accessToken": {"accessKeyId": ""#));
+
+    // Server errors are retried with fresh proofs; throttling that outlasts the retries is a
+    // service problem (exit 4), not a reason to sign in again.
+    let only_token = |f: serde_json::Value| {
+        let mut f = f;
+        f["operations"] = serde_json::json!(["CreateOAuth2Token"]);
+        serde_json::from_value(f).unwrap()
+    };
+    sandbox.set_faults(only_token(serde_json::json!({"fail_first": 2})));
+    age(&path, -1);
+    let mut cmd = home.command_with(binary("aws-whoami"), &sandbox, None);
+    cmd.args(["--profile", "dev", "--output", "json"])
+        .env("AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS", "true")
+        .env("AWS_MAX_ATTEMPTS", "3");
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(refreshes(&sandbox), 2);
+    // One request per ~17 minutes: the first refresh takes the bucket's only token.
+    sandbox.set_faults(only_token(serde_json::json!({"rate_limit": 0.001})));
+    age(&path, -1);
+    assert_eq!(whoami(&home, &sandbox, "dev").0, 0);
+    age(&path, -1);
+    let (code, _, err) = whoami(&home, &sandbox, "dev");
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("TooManyRequestsError"), "{err}");
 }
 
 #[test]

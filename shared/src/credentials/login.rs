@@ -198,7 +198,8 @@ impl std::fmt::Display for TokenError {
 }
 
 /// Calls CreateOAuth2Token at `base` with `input` (the token input's fields) and a fresh DPoP
-/// proof. Retried (new proof each time) only when the service said it did nothing: 429 and 503.
+/// proof. Retried (a new proof each time, `AWS_MAX_ATTEMPTS` at most 5) on throttling and server
+/// errors, as the SDKs retry; a refusal is never retried.
 pub async fn create_token(
     settings: &ClientSettings,
     clock: &dyn crate::os::Clock,
@@ -224,7 +225,7 @@ pub async fn create_token(
         .await
         .map_err(|e| TokenError::Failed(format!("signin:CreateOAuth2Token at {url}: {e}")))?;
         match parse_answer(answer) {
-            Err(e @ TokenError::Refused { status: 429 | 503, .. }) if attempt < attempts => {
+            Err(e @ TokenError::Refused { status: 429 | 500 | 502 | 503 | 504, .. }) if attempt < attempts => {
                 last = e;
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
             }
@@ -348,7 +349,7 @@ pub async fn credentials(ctx: &Context<'_>, profile: &str, session: &str) -> Res
             }
             Ok(done(&token))
         }
-        Err(e @ TokenError::Refused { .. }) if e.needs_login() || expires <= now => Err(fail(e.to_string())),
+        Err(e) if e.needs_login() => Err(fail(e.to_string())),
         Err(TokenError::Refused { code, message, kind, .. }) if code == "INSUFFICIENT_PERMISSIONS" => {
             Err(CredentialError::Rejected {
                 operation: "signin:CreateOAuth2Token".into(),

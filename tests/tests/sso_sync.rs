@@ -405,3 +405,49 @@ fn a_host_without_a_display_logs_in_with_the_device_code() {
     assert_eq!(sb.count("Authorize"), 0);
     assert!(err.contains("confirm the code"), "{err}");
 }
+
+#[test]
+fn session_add_resolves_vanity_start_urls_like_the_aws_cli() {
+    let sb = sandbox();
+    let home = Home::new();
+    let vanity = |to: &str, head: bool| {
+        format!("{}/_sandbox/redirect?to={}{}", sb.url, shared::os::url_encode(to), if head { "&head=405" } else { "" })
+    };
+    // HEAD refused (405): the GET's redirect names an AWS portal whose host gives the region.
+    let portal = "https://ssoins-7223c1a2b3c4d5e6.portal.eu-west-1.app.aws/";
+    let url = vanity(portal, true);
+    let (code, _, err) = sync(&home, &sb, &["session", "add", "corp", "--start-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("resolved to https://ssoins-7223c1a2b3c4d5e6.portal.eu-west-1.app.aws (region eu-west-1)"),
+        "{err}"
+    );
+    assert_eq!(
+        read(&home.aws("config")),
+        format!(
+            "[sso-session corp]\nsso_start_url = {url}\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n"
+        )
+    );
+    // An awsapps.com portal does not name its region: --sso-region decides, and is required.
+    let url = vanity(START_URL, false);
+    let (code, _, err) = sync(&home, &sb, &["session", "add", "apps", "--start-url", &url]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not name its region: --sso-region is needed"), "{err}");
+    let (code, _, err) =
+        sync(&home, &sb, &["session", "add", "apps", "--start-url", &url, "--sso-region", "us-east-1"]);
+    assert_eq!(code, 0, "{err}");
+    // Not AWS's, or more than one redirect away: refused, nothing written.
+    let before = read(&home.aws("config"));
+    for (url, why) in [
+        (vanity("https://phish.example/start", false), "ends at https://phish.example/start"),
+        (vanity(&vanity(portal, false), false), "within one redirect"),
+        (vanity("http://d-0000000000.awsapps.com/start", false), "which is not https"),
+        ("http://sso.example.com/start".to_string(), "must use https"),
+    ] {
+        let (code, _, err) =
+            sync(&home, &sb, &["session", "add", "bad", "--start-url", &url, "--sso-region", "us-east-1"]);
+        assert_eq!(code, 2, "{url}: {err}");
+        assert!(err.contains(why), "{url}: {err}");
+    }
+    assert_eq!(read(&home.aws("config")), before);
+}

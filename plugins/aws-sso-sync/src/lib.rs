@@ -6,6 +6,7 @@ pub mod login;
 pub mod pace;
 pub mod portal;
 pub mod profiles;
+pub mod vanity;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -61,12 +62,13 @@ enum SessionCmd {
     Add {
         /// The session name.
         name: String,
-        /// The portal's start URL.
+        /// The portal's start URL: the AWS access portal URL, or a vanity URL that redirects to
+        /// one (resolved as the AWS CLI does: one redirect at most, AWS-owned hosts only).
         #[arg(long)]
         start_url: String,
-        /// The Identity Center region.
+        /// The Identity Center region (optional when the portal's host names it).
         #[arg(long = "sso-region", alias = "region-of-sso", value_name = "REGION")]
-        sso_region: String,
+        sso_region: Option<String>,
         /// Registration scopes, comma-separated.
         #[arg(long, default_value = "sso:account:access")]
         scopes: String,
@@ -189,7 +191,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Cmd::Status(s)) => status(&global, &s),
         Some(Cmd::Export(s)) => export(&global, &s),
         Some(Cmd::Session(SessionCmd::Add { name, start_url, sso_region, scopes, config_file })) => {
-            session_add(&global, &name, &start_url, &sso_region, &scopes, config_file.as_deref())
+            session_add(&global, &name, &start_url, sso_region.as_deref(), &scopes, config_file.as_deref()).await
         }
     }
 }
@@ -244,11 +246,11 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
     move |e| Error::Io { context, source: e }
 }
 
-fn session_add(
+async fn session_add(
     global: &GlobalArgs,
     name: &str,
     start_url: &str,
-    region: &str,
+    region: Option<&str>,
     scopes: &str,
     config_file: Option<&std::path::Path>,
 ) -> Result<ExitCode, Error> {
@@ -260,13 +262,24 @@ fn session_add(
     }
     doc::check_section_name("the sso-session name", name)
         .map_err(|e| Error::usage(e.to_string(), Some("use letters, digits, `-`, `_` or `.`".into())))?;
-    if !shared::config::valid_region(region) {
+    if let Some(region) = region
+        && !shared::config::valid_region(region)
+    {
         return Err(Error::usage(
             format!("--sso-region `{}` is not a region name", shared::text::clip(region)),
             Some("use the Identity Center region, e.g. eu-west-1".into()),
         ));
     }
     let app = app_for(global, config_file)?;
+    let resolved = vanity::resolve(start_url, region).await?;
+    let region = resolved.region.as_str();
+    if resolved.followed && !global.quiet {
+        eprintln!(
+            "aws-sso-sync: {} resolved to {} (region {region}); the config keeps the URL you gave, as the AWS CLI does",
+            shared::text::clean(start_url),
+            shared::text::clean(&resolved.url)
+        );
+    }
     let path = app.files.config_path.clone();
     let section = format!("sso-session {name}");
     let edited = write::edit(&path, &app.env, &format!("adding [{section}]"), |d| {

@@ -49,6 +49,7 @@ pub fn router() -> Router<Emulator> {
         .route("/clock", post(clock))
         .route("/expire-tokens", post(expire_tokens))
         .route("/signin/revoke", post(revoke_signin))
+        .route("/redirect", axum::routing::any(redirect))
         .route("/container-credentials", get(container_credentials))
 }
 
@@ -169,4 +170,19 @@ async fn container_credentials(AxState(emu): AxState<Emulator>, headers: axum::h
 async fn revoke_signin(AxState(emu): AxState<Emulator>) -> Json<serde_json::Value> {
     let n = super::login::revoke_all(&mut emu.lock());
     Json(json!({ "revoked": n }))
+}
+
+/// `GET|HEAD /_sandbox/redirect?to=URL[&head=STATUS]`: a vanity start URL. Answers 302 to `to`;
+/// with `head`, a HEAD request gets that status instead (405: the client must fall back to GET).
+async fn redirect(method: axum::http::Method, Query(q): Query<HashMap<String, String>>) -> Response {
+    if method == axum::http::Method::HEAD
+        && let Some(status) =
+            q.get("head").and_then(|s| s.parse::<u16>().ok()).and_then(|s| StatusCode::from_u16(s).ok())
+    {
+        return status.into_response();
+    }
+    match q.get("to") {
+        Some(to) => (StatusCode::FOUND, [(axum::http::header::LOCATION, to.clone())]).into_response(),
+        None => (StatusCode::OK, "no redirect").into_response(),
+    }
 }

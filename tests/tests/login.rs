@@ -109,6 +109,14 @@ fn a_login_profile_serves_every_tool() {
     let dev = rows.as_array().unwrap().iter().find(|r| r["Profile"] == "dev").unwrap_or_else(|| panic!("{rows}"));
     assert_eq!(dev["CredentialSource"], "login", "{dev}");
 
+    // aws-assume exports the session itself, with its expiry.
+    let mut export = home.command_with(binary("aws-assume"), &sandbox, None);
+    export.args(["dev", "--format", "json"]);
+    let (code, out, err) = run(&mut export);
+    assert_eq!(code, 0, "{err}");
+    let own: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(own["AccessKeyId"], cached["accessToken"]["accessKeyId"]);
+    assert_eq!(own["Expiration"], cached["accessToken"]["expiresAt"]);
     // aws-assume: a role with MFA on top of the session, exported and as a console URL.
     let mut assume = home.command_with(binary("aws-assume"), &sandbox, None);
     assume.args(["admin", "--format", "json", "--mfa-code", &sandbox.totp(ALICE_MFA, 0)]);
@@ -353,6 +361,28 @@ fn remote_login_reads_the_pasted_code() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to another sign-in"));
+}
+
+#[test]
+fn parallel_logins_for_one_profile_open_one_browser_tab() {
+    let sandbox = Sandbox::start(scenario());
+    let home = Home::new();
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            let mut cmd = home.command_with(binary("aws-assume"), &sandbox, None);
+            cmd.args(["login", "--profile", "dev"])
+                .env("BROWSER", "curl -sfL -o /dev/null")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(sandbox.count("Authorize"), 1, "one sign-in; the others found its session");
+    assert_eq!(std::fs::read_to_string(home.aws("config")).unwrap().matches("login_session").count(), 1);
 }
 
 #[test]

@@ -76,7 +76,15 @@ pub async fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, Er
     let app = App::without_profile(global, Env::from_process())?;
     let profile = app.selection.name.clone();
     shared::config::doc::check_section_name("profile name", &profile).map_err(Error::from)?;
-    let existing = app.files.has_profile(&profile).then(|| app.files.profile(&profile)).transpose()?;
+    let cache_dir = login_cache_dir(&app.env);
+    // One sign-in per profile at a time: later callers wait, then find the new session (the
+    // files are read after the lock, so they see the profile line the first one wrote).
+    let lock_name = cache_dir.join(format!("profile-{}", hex::encode(Sha256::digest(profile.as_bytes()))));
+    let mut wait = LockWait::new(format!("signing in the profile `{profile}` with aws login"), &app.env);
+    wait.limit = wait.limit.max(Duration::from_secs(args.timeout + 30));
+    let _lock = FileLock::acquire_async(lock_name, wait).await?;
+    let files = shared::config::AwsFiles::load(&app.env)?;
+    let existing = files.has_profile(&profile).then(|| files.profile(&profile)).transpose()?;
     if let Some(p) = &existing
         && let Some((key, style)) = OTHER_STYLES.iter().find(|(k, _)| p.get(k).is_some())
     {
@@ -90,12 +98,6 @@ pub async fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, Er
     let region_set =
         global.common.region.clone().or_else(|| existing.as_ref().and_then(|p| p.get("region").map(str::to_string)));
     let region = region_set.clone().or_else(|| app.settings.region.clone()).unwrap_or_else(|| "us-east-1".into());
-    let cache_dir = login_cache_dir(&app.env);
-    // One sign-in per profile at a time: later callers wait, then find the new session.
-    let lock_name = cache_dir.join(format!("profile-{}", hex::encode(Sha256::digest(profile.as_bytes()))));
-    let mut wait = LockWait::new(format!("signing in the profile `{profile}` with aws login"), &app.env);
-    wait.limit = wait.limit.max(Duration::from_secs(args.timeout + 30));
-    let _lock = FileLock::acquire_async(lock_name, wait).await?;
     let now = app.clock.now();
     if !args.force
         && let Some(session) = existing.as_ref().and_then(|p| p.get("login_session"))

@@ -55,6 +55,39 @@ fn refreshes(sandbox: &Sandbox) -> usize {
         .count()
 }
 
+/// A sandbox and a home whose profile `dev` is signed in as alice; the session file.
+fn signed_in() -> (Sandbox, Home, PathBuf) {
+    let sandbox = Sandbox::start(scenario());
+    let home = Home::new();
+    let (code, _, err) = login(&home, &sandbox, "dev", &[]);
+    assert_eq!(code, 0, "{err}");
+    let path = session_file(&home, ALICE);
+    (sandbox, home, path)
+}
+
+/// aws-whoami on `dev` fails with exit 3, says `why` and names the fix.
+fn assert_login_needed(home: &Home, sandbox: &Sandbox, why: &str) {
+    let (code, out, err) = whoami(home, sandbox, "dev");
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains(why), "{err}");
+    assert!(err.contains("hint: run `aws login --profile dev`"), "{err}");
+}
+
+/// Starts `n` copies of a command at once; each must succeed.
+fn all_succeed(n: usize, make: impl Fn() -> std::process::Command) {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut cmd = make();
+            cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 #[test]
 fn a_login_profile_serves_every_tool() {
     let sandbox = Sandbox::start(scenario());
@@ -155,33 +188,19 @@ fn a_login_profile_serves_every_tool() {
     assert_eq!(run(&mut logout).0, 0);
     assert!(!path.exists());
     assert!(std::fs::read_to_string(home.aws("config")).unwrap().contains("login_session"));
-    let (code, _, err) = whoami(&home, &sandbox, "dev");
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("hint: run `aws login --profile dev`"), "{err}");
+    assert_login_needed(&home, &sandbox, "no cached session");
 }
 
 #[test]
 fn a_refresh_rewrites_the_cache_once_for_twenty_parallel_callers() {
-    let sandbox = Sandbox::start(scenario());
-    let home = Home::new();
-    assert_eq!(login(&home, &sandbox, "dev", &[]).0, 0);
-    let path = session_file(&home, ALICE);
+    let (sandbox, home, path) = signed_in();
     let before = read(&path);
     age(&path, 60);
-    let children: Vec<_> = (0..20)
-        .map(|_| {
-            let mut cmd = home.command_with(binary("aws-whoami"), &sandbox, None);
-            cmd.args(["--profile", "dev", "--output", "json"])
-                .env("AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS", "true")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    all_succeed(20, || {
+        let mut cmd = home.command_with(binary("aws-whoami"), &sandbox, None);
+        cmd.args(["--profile", "dev", "--output", "json"]).env("AWS_WHOAMI_DISABLE_ACCOUNT_ALIAS", "true");
+        cmd
+    });
     assert_eq!(refreshes(&sandbox), 1, "single flight across processes");
     let after = read(&path);
     assert_ne!(after["accessToken"]["accessKeyId"], before["accessToken"]["accessKeyId"]);
@@ -222,18 +241,12 @@ fn a_refresh_rewrites_the_cache_once_for_twenty_parallel_callers() {
 
 #[test]
 fn an_ended_or_revoked_session_exits_3_with_the_hint() {
-    let sandbox = Sandbox::start(scenario());
-    let home = Home::new();
-    assert_eq!(login(&home, &sandbox, "dev", &[]).0, 0);
-    let path = session_file(&home, ALICE);
+    let (sandbox, home, path) = signed_in();
     // 13 hours later: the credentials have expired and the session may not be refreshed.
     age(&path, -60);
     sandbox.emulator.lock().clock_offset += 13 * 3600;
-    let (code, out, err) = whoami(&home, &sandbox, "dev");
-    assert_eq!(code, 3, "{out}{err}");
-    assert!(err.contains("TOKEN_EXPIRED"), "{err}");
-    assert!(err.contains("the `aws login` session of the profile `dev`"), "{err}");
-    assert!(err.contains("hint: run `aws login --profile dev`"), "{err}");
+    assert_login_needed(&home, &sandbox, "TOKEN_EXPIRED");
+    assert_login_needed(&home, &sandbox, "the `aws login` session of the profile `dev`");
     sandbox.emulator.lock().clock_offset = 0;
 
     // A password change ends it too; with minutes left the credentials serve, with a warning.
@@ -244,25 +257,17 @@ fn an_ended_or_revoked_session_exits_3_with_the_hint() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("warning: could not refresh") && err.contains("USER_CREDENTIALS_CHANGED"), "{err}");
     age(&path, 10);
-    let (code, _, err) = whoami(&home, &sandbox, "dev");
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("password changed or the session was revoked"), "{err}");
-    assert!(err.contains("hint: run `aws login --profile dev`"), "{err}");
+    assert_login_needed(&home, &sandbox, "password changed or the session was revoked");
 
     // A half-written cache file is a miss that says so, not a crash.
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, &text[..text.len() / 2]).unwrap();
-    let (code, _, err) = whoami(&home, &sandbox, "dev");
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("not readable JSON"), "{err}");
+    assert_login_needed(&home, &sandbox, "not readable JSON");
 }
 
 #[test]
 fn dpop_proofs_are_verified_and_a_refused_one_is_reported() {
-    let sandbox = Sandbox::start(scenario());
-    let home = Home::new();
-    assert_eq!(login(&home, &sandbox, "dev", &[]).0, 0);
-    let path = session_file(&home, ALICE);
+    let (sandbox, home, path) = signed_in();
     let cached = read(&path);
     let key = DpopKey::from_pem(cached["dpopKey"].as_str().unwrap()).unwrap();
     let url = format!("{}/v1/token", sandbox.url);
@@ -318,10 +323,7 @@ fn dpop_proofs_are_verified_and_a_refused_one_is_reported() {
     v["refreshToken"] = serde_json::json!(sandbox.emulator.lock().login.sessions[0].refresh_token.clone());
     std::fs::write(&path, v.to_string()).unwrap();
     age(&path, -1);
-    let (code, _, err) = whoami(&home, &sandbox, "dev");
-    assert_eq!(code, 3, "{err}");
-    assert!(err.contains("invalid DPoP proof") && err.contains("not the one the session was granted to"), "{err}");
-    assert!(err.contains("hint: run `aws login --profile dev`"), "{err}");
+    assert_login_needed(&home, &sandbox, "invalid DPoP proof: its key is not the one the session was granted to");
 }
 
 #[test]
@@ -367,20 +369,11 @@ fn remote_login_reads_the_pasted_code() {
 fn parallel_logins_for_one_profile_open_one_browser_tab() {
     let sandbox = Sandbox::start(scenario());
     let home = Home::new();
-    let children: Vec<_> = (0..5)
-        .map(|_| {
-            let mut cmd = home.command_with(binary("aws-assume"), &sandbox, None);
-            cmd.args(["login", "--profile", "dev"])
-                .env("BROWSER", "curl -sfL -o /dev/null")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().unwrap()
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    all_succeed(5, || {
+        let mut cmd = home.command_with(binary("aws-assume"), &sandbox, None);
+        cmd.args(["login", "--profile", "dev"]).env("BROWSER", "curl -sfL -o /dev/null");
+        cmd
+    });
     assert_eq!(sandbox.count("Authorize"), 1, "one sign-in; the others found its session");
     assert_eq!(std::fs::read_to_string(home.aws("config")).unwrap().matches("login_session").count(), 1);
 }
@@ -399,10 +392,7 @@ fn a_profile_with_other_credentials_is_refused() {
 /// botocore[crt] and we share one session: each refreshes, the other goes on from it.
 #[test]
 fn botocore_and_our_tools_share_and_refresh_one_session() {
-    let sandbox = Sandbox::start(scenario());
-    let home = Home::new();
-    assert_eq!(login(&home, &sandbox, "dev", &[]).0, 0);
-    let path = session_file(&home, ALICE);
+    let (sandbox, home, path) = signed_in();
     let botocore = |home: &Home| {
         let mut py = home.command_with(venv_bin("python"), &sandbox, None);
         py.args([

@@ -315,6 +315,7 @@ async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
             region: region.into(),
             scopes: vec![],
             profile: Some(p.clone()),
+            portal_url: None,
         }]
     } else {
         let all = sessions(&app.files, &a.which)?;
@@ -336,6 +337,7 @@ async fn login(global: &GlobalArgs, a: &LoginArgs) -> Result<ExitCode, Error> {
                     region,
                     scopes,
                     profile: None,
+                    portal_url: None,
                 })
             })
             .collect::<Result<_, _>>()?

@@ -38,9 +38,17 @@ pub struct Target {
     pub scopes: Vec<String>,
     /// The legacy profile logged in for (`--sso-profile`), if any.
     pub profile: Option<String>,
+    /// The AWS portal a vanity start URL resolves to (None: the start URL is the portal). The
+    /// OIDC calls name the portal; the caches stay keyed by the configured URL, as the AWS CLI's.
+    pub portal_url: Option<String>,
 }
 
 impl Target {
+    /// The URL the OIDC calls name: the resolved portal, else the start URL.
+    pub fn portal(&self) -> &str {
+        self.portal_url.as_deref().unwrap_or(&self.start_url)
+    }
+
     fn label(&self) -> String {
         self.session.as_ref().map(|s| format!("sso-session `{s}`")).unwrap_or_else(|| self.start_url.clone())
     }
@@ -120,6 +128,16 @@ pub async fn login(env: &Env, settings: &ClientSettings, target: &Target, opts: 
     {
         return Ok(Outcome { target: target.label(), expires_at: format_z(exp), already_logged_in: true, flow: None });
     }
+    // A vanity start URL is resolved (as the AWS CLI does at each login) to the portal the OIDC
+    // service knows.
+    let resolved;
+    let target = match crate::vanity::resolve(&target.start_url, Some(&target.region)).await? {
+        r if r.followed && target.portal_url.is_none() => {
+            resolved = Target { portal_url: Some(r.url), ..target.clone() };
+            &resolved
+        }
+        _ => target,
+    };
     let oidc = settings.ssooidc(&target.region);
     let pkce = target.session.is_some() && !opts.device_code && (opts.no_browser || has_display(env));
     let (flow, token) = if pkce {
@@ -190,7 +208,7 @@ async fn registration(
             .grant_types("authorization_code")
             .grant_types("refresh_token")
             .redirect_uris(redirect.unwrap_or("http://127.0.0.1/oauth/callback"))
-            .issuer_url(&target.start_url);
+            .issuer_url(target.portal());
     }
     let out = req.send().await.map_err(|e| sdk_error("sso-oidc:RegisterClient", Some(&target.start_url), None, e))?;
     let reg = Registration {
@@ -298,7 +316,7 @@ async fn device_login(
         .start_device_authorization()
         .client_id(&reg.client_id)
         .client_secret(reg.client_secret.expose())
-        .start_url(&target.start_url)
+        .start_url(target.portal())
         .send()
         .await
         .map_err(|e| {

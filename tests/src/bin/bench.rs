@@ -3,7 +3,7 @@
 //! the median, min, max and p90 wall time. No figure here is asserted by a test: speed claims
 //! are measured, not hard-coded.
 //!
-//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,keys,sso-sync,keyaudit,usage,config,memory,scale,scale-sync,scale-org] [--keyaudit-users N] [--usage-keys N] [--scale-accounts 1000,3000,10000] [--org-accounts 20,50,200] [--target-dir DIR]
+//! Usage: bench [--runs N] [--peer-runs N] [--sso-accounts N] [--only whoami,assume,login,keys,sso-sync,keyaudit,usage,config,memory,scale,scale-sync,scale-org] [--keyaudit-users N] [--usage-keys N] [--scale-accounts 1000,3000,10000] [--org-accounts 20,50,200] [--target-dir DIR]
 //!
 //! `scale` (or `scale-sync`, `scale-org`) runs only when named (`make bench-scale`): it takes
 //! about twenty minutes.
@@ -507,6 +507,60 @@ fn bench_keys(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
     Value::Object(out)
 }
 
+/// An `aws login` profile: credentials from a warm session (a cache read), and with a
+/// DPoP-signed refresh on every run (the session aged before each), next to botocore[crt]
+/// resolving the same profile (the only peer that reads these sessions).
+fn bench_login(bin: &Path, runs: usize, md: &mut Vec<String>) -> Value {
+    eprintln!("aws login sessions");
+    let sandbox = Sandbox::start(standard_scenario());
+    let home = Home::new();
+    let mut login = home.command_with(bin.join("aws-assume"), &sandbox, None);
+    login.args(["login", "--profile", "dev"]).env("BROWSER", "curl -sfL -o /dev/null");
+    let out = login.output().expect("aws-assume login");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let session = std::fs::read_dir(home.aws("login/cache"))
+        .expect("the login cache")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a session file");
+    let age = || {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&session).unwrap()).unwrap();
+        let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
+        v["accessToken"]["expiresAt"] = shared::cache::format_z(soon).into();
+        std::fs::write(&session, shared::cache::pyjson::dumps_unsorted(&v)).unwrap();
+    };
+    let ours = || {
+        let mut c = home.command_with(bin.join("aws-assume"), &sandbox, None);
+        c.args(["dev", "--format", "process"]);
+        c
+    };
+    let botocore = || {
+        let mut c = home.command_with(venv_bin("python"), &sandbox, None);
+        c.args(["-c", "import botocore.session; botocore.session.Session(profile='dev').get_credentials().get_frozen_credentials()"]);
+        c
+    };
+    let warm = time_command("aws-assume dev --format process (warm session)", runs, ours);
+    let boto_warm = time_command("botocore[crt] (warm session)", runs, botocore);
+    let refresh = time_command("aws-assume dev --format process (refresh)", runs, || {
+        age();
+        ours()
+    });
+    let boto_refresh = time_command("botocore[crt] (refresh)", runs, || {
+        age();
+        botocore()
+    });
+    md.push("## aws login sessions\n".into());
+    md.push("A `login_session` profile answered as `credential_process` output: from a warm session (a cache read), and with a DPoP-signed CreateOAuth2Token refresh on every run (the session aged before each run; the sandbox's Sign-In service verifies every proof). botocore 1.44 with awscrt resolves the same profile for comparison; no other peer reads these sessions.\n".into());
+    md.push("| command | median ms | min | p90 | max |\n| --- | --- | --- | --- | --- |".into());
+    md.push(row("`aws-assume dev --format process`, warm session", &warm));
+    md.push(row("botocore[crt] `get_frozen_credentials()`, warm session", &boto_warm));
+    md.push(row("`aws-assume dev --format process`, refresh", &refresh));
+    md.push(row("botocore[crt] `get_frozen_credentials()`, refresh", &boto_refresh));
+    md.push(String::new());
+    json!({"warm": stat_json(&warm), "botocore_warm": stat_json(&boto_warm), "refresh": stat_json(&refresh), "botocore_refresh": stat_json(&boto_refresh)})
+}
+
 /// Wall time and peak RSS (KiB, through GNU time when the machine has it) of one run, and
 /// whether it succeeded.
 fn timed_rss(cmd: &Command) -> (f64, Option<u64>, bool) {
@@ -842,6 +896,9 @@ fn main() {
     }
     if want("whoami") {
         results["whoami"] = bench_whoami(&bin, runs, &mut md);
+    }
+    if want("login") {
+        results["login"] = bench_login(&bin, runs, &mut md);
     }
     if want("assume") {
         results["assume"] = bench_assume(&bin, runs, &mut md);

@@ -152,7 +152,11 @@ where
         Ok(rt) => rt,
         Err(e) => return report(bin, &Error::Io { context: "starting the runtime".into(), source: e }),
     };
-    match rt.block_on(run(cli)) {
+    let result = rt.block_on(run(cli));
+    // A blocking read that lost a race with its time-out (a prompt nobody answered) must not keep
+    // the process alive: dropping the runtime would wait for it forever.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(code) => code,
         // A reader that went away (`| head`) is not an error: stop quietly, as cat and grep do.
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -363,6 +363,19 @@ fn remote_login_reads_the_pasted_code() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to another sign-in"));
+
+    // Nobody pastes anything: the wait ends at --timeout, even with stdin held open.
+    let mut cmd = home.command_with(binary("aws-assume"), &sandbox, None);
+    cmd.args(["login", "--remote", "--profile", "idle", "--timeout", "1s"]).stdin(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let started = std::time::Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let stdin = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no code within 1 seconds"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
 }
 
 #[test]

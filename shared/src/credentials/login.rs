@@ -239,12 +239,14 @@ fn parse_answer(answer: crate::client::http::Answer) -> Result<TokenOutput, Toke
     let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     if answer.status >= 300 {
         // rest-json: the type in x-amzn-errortype (maybe with a `:namespace` tail), else the body.
+        // Names from the server are shown: escaped and bounded like every other server text.
+        let shown = |t: &str| crate::text::clip(&crate::text::clean(t)).to_string();
         let kind = answer
             .header("x-amzn-errortype")
-            .map(|t| t.split(':').next().unwrap_or(t).to_string())
-            .or_else(|| body.get("__type").and_then(Value::as_str).map(|t| t.rsplit('#').next().unwrap_or(t).into()))
+            .map(|t| shown(t.split(':').next().unwrap_or(t)))
+            .or_else(|| body.get("__type").and_then(Value::as_str).map(|t| shown(t.rsplit('#').next().unwrap_or(t))))
             .unwrap_or_else(|| format!("HTTP {}", answer.status));
-        let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = |k: &str| shown(body.get(k).and_then(Value::as_str).unwrap_or_default());
         return Err(TokenError::Refused {
             status: answer.status,
             kind,

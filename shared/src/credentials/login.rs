@@ -436,6 +436,38 @@ mod tests {
         assert!(DpopKey::from_pem("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----").is_none());
     }
 
+    fn answer(status: u16, errortype: Option<&str>, body: Value) -> crate::client::http::Answer {
+        let mut headers = http::HeaderMap::new();
+        if let Some(t) = errortype {
+            headers.insert("x-amzn-errortype", t.parse().unwrap());
+        }
+        crate::client::http::Answer { status, headers, body: body.to_string().into() }
+    }
+
+    #[test]
+    fn answers_and_refusals() {
+        let ok = parse_answer(answer(
+            200,
+            None,
+            json!({"accessToken": {"accessKeyId": "ASIA1", "secretAccessKey": "s", "sessionToken": "t"},
+                   "tokenType": "aws_sigv4", "expiresIn": 86_400, "refreshToken": "r2"}),
+        ))
+        .unwrap();
+        assert_eq!((ok.access_key_id.as_str(), ok.expires_in, ok.refresh_token.expose()), ("ASIA1", 900, "r2"));
+        assert!(parse_answer(answer(200, None, json!({"accessToken": {}}))).is_err());
+        let refused = |t: &str, code: &str| {
+            parse_answer(answer(400, Some(t), json!({"error": code, "message": "m\u{1b}[31m"}))).unwrap_err()
+        };
+        let e = refused("AccessDeniedException:http://internal.amazon.com/coral/", "TOKEN_EXPIRED");
+        assert!(e.needs_login());
+        assert!(e.to_string().starts_with("the session has ended"), "{e}");
+        assert!(!e.to_string().contains('\u{1b}'), "server text is escaped: {e}");
+        assert!(refused("AccessDeniedException", "USER_CREDENTIALS_CHANGED").needs_login());
+        assert!(refused("ValidationException", "INVALID_REQUEST").needs_login());
+        assert!(!refused("AccessDeniedException", "INSUFFICIENT_PERMISSIONS").needs_login());
+        assert!(!refused("TooManyRequestsError", "server_error").needs_login());
+    }
+
     #[test]
     fn endpoints_follow_the_partition_unless_overridden() {
         let s = ClientSettings::new(&crate::os::Env::default(), &crate::config::AwsFiles::from_text("", ""), None, 0)

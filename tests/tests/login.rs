@@ -191,6 +191,31 @@ fn a_login_profile_serves_every_tool() {
     assert_login_needed(&home, &sandbox, "no cached session");
 }
 
+/// aws-sso-sync writes its profiles beside a login profile (and a role chained from it) without
+/// touching them, `--prune` included, and the login profile keeps working.
+#[test]
+fn aws_sso_sync_leaves_login_profiles_as_they_are() {
+    let mut scenario = scenario();
+    scenario.sso.auto_approve = true;
+    let sandbox = Sandbox::start(scenario);
+    let home = Home::new();
+    let mine = format!(
+        "[profile admin]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = dev\nmfa_serial = {ALICE_MFA}\n\n[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n"
+    );
+    home.config(&mine).sso_token("corp", &sandbox.issue_token(3600));
+    assert_eq!(login(&home, &sandbox, "dev", &[]).0, 0);
+    let before = std::fs::read_to_string(home.aws("config")).unwrap();
+    assert!(before.contains("login_session"));
+    let mut sync = home.command_with(binary("aws-sso-sync"), &sandbox, None);
+    sync.args(["--sso-session", "corp", "--prune"]);
+    let (code, _, err) = run(&mut sync);
+    assert_eq!(code, 0, "{err}");
+    let after = std::fs::read_to_string(home.aws("config")).unwrap();
+    assert!(after.starts_with(&before), "our lines are kept byte for byte:\n{after}");
+    assert!(after.len() > before.len() && after.contains("sso_role_name"), "{after}");
+    assert_eq!(whoami(&home, &sandbox, "dev").0, 0);
+}
+
 #[test]
 fn a_refresh_rewrites_the_cache_once_for_twenty_parallel_callers() {
     let (sandbox, home, path) = signed_in();

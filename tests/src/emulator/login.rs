@@ -407,6 +407,42 @@ mod tests {
         assert!(identity_of("not-an-arn").is_none());
     }
 
+    /// A JWS over `header` and `payload` signed by `key` (the proof's own jwk in the header).
+    fn jws(key: &SigningKey, mut header: Value, payload: Value) -> String {
+        let point = key.verifying_key().to_encoded_point(false);
+        header["jwk"] = json!({
+            "kty": "EC", "crv": "P-256",
+            "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()), "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+        });
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let sig: Signature = key.sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+
+    #[test]
+    fn dpop_checks_each_claim() {
+        let key = SigningKey::from_slice(&Sha256::digest(b"test key")).unwrap();
+        let htu = "http://127.0.0.1:1/v1/token";
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256"});
+        let payload = |htm: &str, jti: &str| json!({"htm": htm, "htu": htu, "iat": 1000, "jti": jti});
+        let mut seen = std::collections::HashSet::new();
+        let mut check = |h: Value, p: Value| verify_dpop(&jws(&key, h, p), htu, 1000, &mut seen);
+        let thumb = check(header.clone(), payload("POST", "a")).unwrap();
+        assert_eq!(thumb.len(), 43, "a base64url SHA-256");
+        assert_eq!(check(header.clone(), payload("GET", "b")).unwrap_err(), "htm is not POST");
+        assert_eq!(
+            check(json!({"typ": "JWT", "alg": "ES256"}), payload("POST", "c")).unwrap_err(),
+            "typ is not dpop+jwt"
+        );
+        assert_eq!(
+            check(json!({"typ": "dpop+jwt", "alg": "none"}), payload("POST", "d")).unwrap_err(),
+            "alg is not ES256"
+        );
+        assert_eq!(check(header.clone(), json!({"htm": "POST", "htu": htu, "iat": 1000})).unwrap_err(), "no jti");
+        assert!(check(header, payload("POST", "a")).unwrap_err().contains("used before"));
+    }
+
     #[test]
     fn loopback_redirects() {
         assert!(loopback("http://127.0.0.1:4321/oauth/callback"));

@@ -142,6 +142,13 @@ fn a_login_profile_serves_every_tool() {
     let dev = rows.as_array().unwrap().iter().find(|r| r["Profile"] == "dev").unwrap_or_else(|| panic!("{rows}"));
     assert_eq!(dev["CredentialSource"], "login", "{dev}");
 
+    // aws-assume --list names the kind and how long the session has credentials.
+    let mut list = home.command_with(binary("aws-assume"), &sandbox, None);
+    list.args(["--list", "--output", "json"]);
+    let (_, out, err) = run(&mut list);
+    let rows: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+    let dev = rows.as_array().unwrap().iter().find(|r| r["Profile"] == "dev").unwrap();
+    assert_eq!((dev["Kind"].as_str(), &dev["CachedUntil"]), (Some("login"), &cached["accessToken"]["expiresAt"]));
     // aws-assume exports the session itself, with its expiry.
     let mut export = home.command_with(binary("aws-assume"), &sandbox, None);
     export.args(["dev", "--format", "json"]);

@@ -471,6 +471,16 @@ fn clear_cache(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Until when a login profile's session has credentials (None: not signed in, or expired).
+fn login_until(ctx: &credentials::Context<'_>, plan: &Plan, now: time::OffsetDateTime) -> Option<String> {
+    let Base::Login { session, .. } = &plan.base else { return None };
+    if !plan.hops.is_empty() {
+        return None;
+    }
+    let path = cache::login::token_path(&cache::login::login_cache_dir(ctx.env), session);
+    cache::login::read_token(&path).ok()?.expires().filter(|e| *e > now).map(cache::format_z)
+}
+
 async fn list(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
     let ctx = app.context(&app.settings, None);
     let now = app.clock.now();
@@ -486,7 +496,8 @@ async fn list(cli: &Cli, app: &App) -> Result<ExitCode, Error> {
                     .and_then(|p| cli_cache::read(p))
                     .and_then(|c| c.credentials.expiration)
                     .filter(|e| *e > now)
-                    .map(cache::format_z);
+                    .map(cache::format_z)
+                    .or_else(|| login_until(&ctx, &plan, now));
                 json!({"Profile": name, "Kind": kind, "Chain": plan.chain().join(" → "), "Mfa": plan.needs_mfa(), "CachedUntil": cached, "Error": null})
             }
             Ok(None) => {

@@ -114,7 +114,7 @@ pub async fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, Er
     let base = signin::signin_base(&app.settings, &region);
     let key = DpopKey::generate();
     let flow = if args.remote {
-        remote(&base, args, global.common.quiet).await?
+        remote(&base, args).await?
     } else {
         same_device(&app.env, &base, args, global.common.quiet).await?
     };
@@ -267,11 +267,11 @@ async fn same_device(env: &Env, base: &str, args: &LoginArgs, quiet: bool) -> Re
     Ok(Flow { client_id: SAME_DEVICE, code, verifier, redirect_uri: redirect })
 }
 
-async fn remote(base: &str, args: &LoginArgs, quiet: bool) -> Result<Flow, Error> {
+/// The cross-device flow. The URL is printed even with `-q`: without it there is nothing to do.
+async fn remote(base: &str, args: &LoginArgs) -> Result<Flow, Error> {
     let redirect = format!("{base}/v1/sessions/confirmation");
     let (verifier, challenge, state) = pkce();
     let url = authorize_url(base, CROSS_DEVICE, &state, &challenge, &redirect);
-    let _ = quiet;
     eprintln!("aws-assume: open this URL on any device, sign in, and paste the code it shows:\n  {url}");
     if std::io::stdin().is_terminal() {
         eprint!("Code: ");

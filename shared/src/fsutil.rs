@@ -505,7 +505,10 @@ pub fn edit_file<E>(
     let target = final_target(path)
         .map_err(|e| w(WriteError::Io { action: "follow the link", path: path.into(), source: e }))?;
     let _lock = FileLock::acquire(path, &opts.lock).map_err(|e| w(e.into()))?;
+    // Under the lock no other run is writing either file: every temp file of ours beside them is
+    // a killed run's, the backup's included (a run killed while writing the backup left one).
     remove_stale_temps(&target, None);
+    remove_stale_temps(&backup_path(&target), None);
     // Bytes handed down from a replaced inode that someone wrote to during our rename.
     let mut carried: Option<(Vec<u8>, Snapshot)> = None;
     let started = Instant::now();
@@ -698,11 +701,14 @@ mod tests {
         std::fs::write(&f, "a\n").unwrap();
         let stale = dir.path().join(".config.aws-companions-tmp.99999.abcdefgh");
         std::fs::write(&stale, "half").unwrap();
+        let stale_backup = dir.path().join(".config.aws-companions.bak.aws-companions-tmp.99999.abcdefgh");
+        std::fs::write(&stale_backup, "half a backup").unwrap();
         let out = edit_file(&f, &opts(), append("b\n")).unwrap();
         assert!(matches!(out, Edited::Written { backup: Some(_), .. }));
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "a\nb\n");
         assert_eq!(std::fs::read_to_string(backup_path(&f)).unwrap(), "a\n");
         assert!(!stale.exists(), "a killed run's temp file is removed");
+        assert!(!stale_backup.exists(), "and one it left while writing the backup");
         let same = edit_file(&f, &opts(), |b: &[u8]| Ok::<_, ()>(Some(b.to_vec()))).unwrap();
         assert_eq!(same, Edited::Unchanged);
     }

@@ -83,6 +83,7 @@ fn sigkill_during_a_config_write_never_leaves_a_partial_file() {
     assert!(outcomes.0 > 0, "some runs were killed before writing: {outcomes:?}");
     // A temp file a killed run left behind (planted here too, so the case is always there).
     std::fs::write(home.aws(".config.aws-companions-tmp.99999.killedrun"), "half a config").unwrap();
+    std::fs::write(home.aws(".config.aws-companions.bak.aws-companions-tmp.99999.killedrun"), "half a backup").unwrap();
     // And an unhurried run writes the whole block, and removes every leftover of ours.
     home.config(&original);
     let mut cmd = home.command_with(binary("aws-sso-sync"), &sb, None);

@@ -200,14 +200,9 @@ struct Flow {
     redirect_uri: String,
 }
 
-/// PKCE: a 64-character verifier and its SHA-256 challenge (url-safe base64, no padding), and a
-/// UUID state, as the AWS CLI makes them.
+/// PKCE (shared with the SSO login) and a UUID state, as the AWS CLI makes them.
 fn pkce() -> (String, String, String) {
-    use rand::Rng;
-    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-    let mut rng = rand::rng();
-    let verifier: String = (0..64).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect();
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let (verifier, challenge) = shared::client::loopback::pkce_pair();
     (verifier, challenge, uuid::Uuid::new_v4().to_string())
 }
 

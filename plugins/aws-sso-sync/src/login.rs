@@ -10,8 +10,6 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use shared::cache::sso::{
     Registration, new_token, read_registration, read_token, registration_path, token_path, write_registration,
     write_token,
@@ -242,13 +240,7 @@ async fn pkce_login(
     let reg = registration(oidc, target, true, Some("http://127.0.0.1/oauth/callback"), env, opts.clock.now())
         .await
         .map_err(Failed)?;
-    let verifier: String = {
-        use rand::Rng;
-        const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-        let mut rng = rand::rng();
-        (0..64).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
-    };
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let (verifier, challenge) = shared::client::loopback::pkce_pair();
     let state = uuid::Uuid::new_v4().to_string();
     let base = settings
         .endpoint("SSO_OIDC")

@@ -60,7 +60,7 @@ pub async fn send(
     let request =
         request.body(http_body_util::Full::new(body)).map_err(|_| "a header value is not valid".to_string())?;
     let fetch = async {
-        let resp = client.request(request).await.map_err(|e| chain(&e))?;
+        let resp = client.request(request).await.map_err(|e| crate::text::error_chain(&e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = http_body_util::Limited::new(resp.into_body(), max_body)
@@ -71,16 +71,4 @@ pub async fn send(
         Ok::<_, String>(Answer { status, headers, body })
     };
     tokio::time::timeout(deadline, fetch).await.map_err(|_| format!("no answer within {} s", deadline.as_secs_f64()))?
-}
-
-/// An error and its sources on one line ("client error (Connect): tcp connect error: refused").
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }

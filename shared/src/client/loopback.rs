@@ -2,7 +2,21 @@
 //! where the browser lands with `code` and `state` after an IAM Identity Center or `aws login`
 //! sign-in.
 
+use base64::Engine;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A PKCE pair as the AWS CLI makes it: a 64-character verifier over the unreserved characters
+/// and its S256 challenge (url-safe base64 of the SHA-256, without padding).
+pub fn pkce_pair() -> (String, String) {
+    use rand_core::RngCore;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    let mut rng = rand_core::OsRng;
+    // 2^32 mod 66 leaves a bias under one in 65 million per character.
+    let verifier: String = (0..64).map(|_| CHARS[rng.next_u32() as usize % CHARS.len()] as char).collect();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
 
 /// Serves the loopback redirect until `/oauth/callback` arrives with our state. A minimal HTTP
 /// reader by hand: one GET with a query string is all it must understand, and a web framework
@@ -57,5 +71,19 @@ pub async fn wait_for_callback(listener: &tokio::net::TcpListener, state: &str) 
             .write_all(format!("HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes())
             .await;
         return result;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pkce_pairs_are_fresh_and_match() {
+        use base64::Engine;
+        use sha2::Digest;
+        let (v, c) = super::pkce_pair();
+        assert_eq!(v.len(), 64);
+        assert!(v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
+        assert_eq!(c, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes())));
+        assert_ne!(super::pkce_pair().0, v);
     }
 }

@@ -324,20 +324,7 @@ where
     }
 }
 
-/// An error and its sources on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
+pub use crate::text::error_chain;
 
 /// A config error for a profile (keeps call sites short).
 pub fn profile_error(ctx: &Context<'_>, profile: &str, message: String, fix: Option<String>) -> Error {
